@@ -229,10 +229,7 @@ impl Post {
         // for a malformed extra.
         let user_id = first_field(&mut obj, &["user_id"]).and_then(|(f, v)| id_text(f, v).ok());
         let reposts_count = obj.get("reposts_count").and_then(Value::as_u64);
-        let source = obj
-            .get("source")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let source = obj.get("source").and_then(Value::as_str).map(str::to_owned);
         Ok(Post {
             id,
             created_at,
@@ -275,8 +272,7 @@ mod tests {
 
     #[test]
     fn aliases_and_time_forms() {
-        let want = ok(r#"{"id":1,"created_at":"2021-10-18T10:02:13+08:00","text":"x"}"#)
-            .created_at;
+        let want = ok(r#"{"id":1,"created_at":"2021-10-18T10:02:13+08:00","text":"x"}"#).created_at;
         for rec in [
             r#"{"id":1,"timestamp":1634522533,"text":"x"}"#,
             r#"{"id":1,"time":1634522533000,"content":"x"}"#,
@@ -300,7 +296,8 @@ mod tests {
         assert_eq!(p.reposts_count, Some(12));
         assert_eq!(p.source.as_deref(), Some("iPhone"));
         assert_eq!(p.user_id.as_deref(), Some("77"));
-        let p = ok(r#"{"id":"a","time":1634522533,"text":"x","reposts_count":"many","user_id":[1]}"#);
+        let p =
+            ok(r#"{"id":"a","time":1634522533,"text":"x","reposts_count":"many","user_id":[1]}"#);
         assert_eq!(p.reposts_count, None);
         assert_eq!(p.user_id, None);
     }
@@ -314,24 +311,78 @@ mod tests {
             (b"[1,2]", "JSON an array, not an object"),
             (b"\"hello\"", "JSON a string"),
             (b"null", "JSON null"),
-            (br#"{"created_at":"2021-10-18T10:02:13+08:00","text":"x"}"#, "missing field `id`"),
-            (br#"{"id":null,"created_at":"2021-10-18T10:02:13+08:00","text":"x"}"#, "missing field `id`"),
-            (br#"{"id":"1","text":"x"}"#, "missing field `created_at` (also accepted: `timestamp`, `time`)"),
-            (br#"{"id":"1","time":1634522533}"#, "missing field `text` (also accepted: `content`)"),
-            (br#"{"id":1.5,"time":1634522533,"text":"x"}"#, "field `id` is a number, expected a string or an integer"),
-            (br#"{"id":true,"time":1634522533,"text":"x"}"#, "field `id` is a boolean"),
-            (br#"{"id":"  ","time":1634522533,"text":"x"}"#, "field `id` is empty"),
-            (br#"{"id":"1","time":1634522533,"text":""}"#, "field `text` is empty"),
-            (br#"{"id":"1","time":1634522533,"content":" \n\t"}"#, "field `content` is empty"),
-            (br#"{"id":"1","time":1634522533,"text":42}"#, "field `text` is a number, expected a string"),
-            (br#"{"id":"1","time":1634522533,"text":["a"]}"#, "field `text` is an array"),
-            (br#"{"id":"1","time":"soon","text":"x"}"#, "field `time`: unrecognised time format"),
-            (br#"{"id":"1","time":{"s":1},"text":"x"}"#, "field `time` is an object"),
-            (br#"{"id":"1","time":0,"text":"x"}"#, "field `time`: time epoch 0 is outside"),
-            (br#"{"id":"1","created_at":"3021-10-18T10:02:13+08:00","text":"x"}"#, "outside the accepted range"),
-            (br#"{"id":"1","timestamp":-1634522533,"text":"x"}"#, "outside the accepted range"),
-            (br#"{"id":"1","timestamp":1e400,"text":"x"}"#, "not valid JSON"),
-            (b"\xff\xfe{\"id\":1}", "not valid UTF-8 (first bad byte at offset 0)"),
+            (
+                br#"{"created_at":"2021-10-18T10:02:13+08:00","text":"x"}"#,
+                "missing field `id`",
+            ),
+            (
+                br#"{"id":null,"created_at":"2021-10-18T10:02:13+08:00","text":"x"}"#,
+                "missing field `id`",
+            ),
+            (
+                br#"{"id":"1","text":"x"}"#,
+                "missing field `created_at` (also accepted: `timestamp`, `time`)",
+            ),
+            (
+                br#"{"id":"1","time":1634522533}"#,
+                "missing field `text` (also accepted: `content`)",
+            ),
+            (
+                br#"{"id":1.5,"time":1634522533,"text":"x"}"#,
+                "field `id` is a number, expected a string or an integer",
+            ),
+            (
+                br#"{"id":true,"time":1634522533,"text":"x"}"#,
+                "field `id` is a boolean",
+            ),
+            (
+                br#"{"id":"  ","time":1634522533,"text":"x"}"#,
+                "field `id` is empty",
+            ),
+            (
+                br#"{"id":"1","time":1634522533,"text":""}"#,
+                "field `text` is empty",
+            ),
+            (
+                br#"{"id":"1","time":1634522533,"content":" \n\t"}"#,
+                "field `content` is empty",
+            ),
+            (
+                br#"{"id":"1","time":1634522533,"text":42}"#,
+                "field `text` is a number, expected a string",
+            ),
+            (
+                br#"{"id":"1","time":1634522533,"text":["a"]}"#,
+                "field `text` is an array",
+            ),
+            (
+                br#"{"id":"1","time":"soon","text":"x"}"#,
+                "field `time`: unrecognised time format",
+            ),
+            (
+                br#"{"id":"1","time":{"s":1},"text":"x"}"#,
+                "field `time` is an object",
+            ),
+            (
+                br#"{"id":"1","time":0,"text":"x"}"#,
+                "field `time`: time epoch 0 is outside",
+            ),
+            (
+                br#"{"id":"1","created_at":"3021-10-18T10:02:13+08:00","text":"x"}"#,
+                "outside the accepted range",
+            ),
+            (
+                br#"{"id":"1","timestamp":-1634522533,"text":"x"}"#,
+                "outside the accepted range",
+            ),
+            (
+                br#"{"id":"1","timestamp":1e400,"text":"x"}"#,
+                "not valid JSON",
+            ),
+            (
+                b"\xff\xfe{\"id\":1}",
+                "not valid UTF-8 (first bad byte at offset 0)",
+            ),
         ];
         for (rec, want) in cases {
             let e = err(rec).to_string();
@@ -373,7 +424,10 @@ mod tests {
         );
         assert!(matches!(
             err(big.as_bytes()),
-            PostError::TooLarge { limit: MAX_POST_BYTES, .. }
+            PostError::TooLarge {
+                limit: MAX_POST_BYTES,
+                ..
+            }
         ));
         let just = format!(
             r#"{{"id":"1","time":1634522533,"text":"{}"}}"#,

@@ -117,7 +117,12 @@ mod tests {
         ] {
             assert_eq!(parse_time(s), Err(TimeError::Format), "{s}");
         }
-        for s in ["1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0", "99999999999999999999"] {
+        for s in [
+            "1970-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "0",
+            "99999999999999999999",
+        ] {
             assert!(
                 matches!(parse_time(s), Err(TimeError::OutOfRange(_))),
                 "{s}: {:?}",

@@ -1,1 +1,27 @@
-//! placeholder
+//! # benglema-text
+//!
+//! Chinese complaint extraction: from a post's raw text to an optional outage
+//! [`Signal`](benglema_model::Signal).
+//!
+//! - [`normalize`] folds width, case and script, drops URLs and mentions, keeps hashtag text
+//!   and splits repost chains into [`Normalized`] segments;
+//! - [`Models`] holds the plain-text models of `models/` (service gazetteer, symptom
+//!   taxonomy, cue lexicon), embedded or loaded from a directory;
+//! - [`Extractor`] segments with jieba-rs (model terms added as user words) and binds cues
+//!   to services, producing complaints, recoveries and denials.
+
+mod error;
+mod eval;
+mod extract;
+mod lexicon;
+mod models;
+mod normalize;
+
+pub use error::TextError;
+pub use eval::{evaluate, EvalReport, Label, LabelledPost, Miss};
+pub use extract::Extractor;
+pub use models::{
+    ComplaintCues, ContextWords, CueDefs, DenialCues, Models, RecoveryCues, ServiceDef, SymptomDef,
+    CUES_TOML, SERVICES_TOML, SYMPTOMS_TOML,
+};
+pub use normalize::{normalize, Normalized, Segment};

@@ -1,0 +1,524 @@
+//! The complaint extractor: normalised, segmented text in, an optional [`Signal`] out.
+//!
+//! For each segment of a post (own words first, then quoted repost links) the extractor cuts
+//! the text with jieba-rs, looks every token up in the [`Lexicon`](crate::lexicon), and binds
+//! each cue to a service according to the cue's strength (see `models/cues.toml`): strong
+//! cues take the nearest service of their clause, bound and weak cues need the service as
+//! their grammatical subject. Negators turn complaints into denials (没崩) and recoveries into
+//! complaints (还没恢复); past and hypothetical markers (去年, 要是) silence a cue; a question
+//! about recovery (好了吗) is a complaint. The last statement of a segment decides its kind.
+//! A cue in the reposter's own words with no service of its own (我也是，发不出去) takes the
+//! service of the quoted words.
+//!
+//! Posts that contain no service alias or no cue as a substring are rejected by an
+//! Aho-Corasick prefilter before segmentation; this is exact, because tokens are substrings.
+
+use benglema_model::{Signal, SignalKind};
+use jieba_rs::Jieba;
+
+use crate::lexicon::{role, Cue, Entry, Lexicon, Strength, COMPLEMENTS};
+use crate::models::Models;
+use crate::normalize::{normalize, Normalized};
+
+/// Extracts outage signals from post text. Build once, share by reference.
+pub struct Extractor {
+    jieba: Jieba,
+    lex: Lexicon,
+    models: Models,
+    hmm: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Tok<'a> {
+    s: &'a str,
+    e: Entry,
+    clause: u32,
+}
+
+struct Cand<'a> {
+    kind: SignalKind,
+    pos: usize,
+    /// Service indices; the first is the earliest mentioned.
+    services: Vec<u16>,
+    cue: &'a str,
+    confidence: f32,
+    /// In a clause marked as recent past (刚才).
+    recent: bool,
+}
+
+#[derive(Default)]
+struct SegResult<'a> {
+    cands: Vec<Cand<'a>>,
+    /// Cues with no service in their segment: (kind, cue, confidence).
+    orphans: Vec<(SignalKind, &'a str, f32)>,
+    symptoms: Vec<(u8, bool)>,
+}
+
+fn is_break(s: &str) -> bool {
+    s.chars().all(|c| {
+        matches!(
+            c,
+            ',' | '.'
+                | '!'
+                | '?'
+                | ';'
+                | ':'
+                | '。'
+                | '…'
+                | '~'
+                | '～'
+                | '\n'
+                | '('
+                | ')'
+                | '【'
+                | '】'
+                | '「'
+                | '」'
+                | '“'
+                | '”'
+                | '"'
+                | '《'
+                | '》'
+                | '|'
+        )
+    })
+}
+
+fn is_space(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
+}
+
+/// How far a binding reached.
+#[derive(Clone, Copy, PartialEq)]
+enum Reach {
+    /// In the cue's clause.
+    Clause,
+    /// In the previous clause (topic continuation).
+    PreviousClause,
+}
+
+impl Extractor {
+    /// Builds an extractor over the given models: jieba's default dictionary plus every
+    /// multi-character model term as a user word.
+    pub fn new(models: Models) -> Extractor {
+        let lex = Lexicon::build(&models);
+        let mut jieba = Jieba::new();
+        let mut words: Vec<&str> = lex.dictionary_words().collect();
+        words.sort_unstable();
+        for w in words {
+            jieba.add_word(w, None, None);
+        }
+        Extractor {
+            jieba,
+            lex,
+            models,
+            hmm: false,
+        }
+    }
+
+    /// An extractor over the models embedded from `models/`.
+    pub fn embedded() -> Extractor {
+        Self::new(Models::embedded())
+    }
+
+    /// The models this extractor was built from.
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
+    /// The jieba segmenter, with the model terms in its dictionary.
+    pub fn jieba(&self) -> &Jieba {
+        &self.jieba
+    }
+
+    /// Segments already-normalised text the way the extractor does.
+    pub fn cut<'a>(&self, normalized: &'a str) -> Vec<&'a str> {
+        self.jieba
+            .cut(normalized, self.hmm)
+            .into_iter()
+            .map(|t| t.word)
+            .collect()
+    }
+
+    /// Normalises a post and shows its tokens, segments joined by ` | ` (for inspection and
+    /// snapshot tests).
+    pub fn tokens(&self, text: &str) -> String {
+        normalize(text)
+            .segments
+            .iter()
+            .map(|s| self.cut(&s.text).join("/"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
+    /// The outage signal of a post's text, if any.
+    pub fn extract(&self, text: &str) -> Option<Signal> {
+        self.extract_normalized(&normalize(text))
+    }
+
+    /// The outage signal of an already-normalised post.
+    pub fn extract_normalized(&self, n: &Normalized) -> Option<Signal> {
+        let has = |f: &aho_corasick::AhoCorasick| n.segments.iter().any(|s| f.is_match(&s.text));
+        if !has(&self.lex.service_filter) || !has(&self.lex.cue_filter) {
+            return None;
+        }
+        let own_toks = match n.segments.first() {
+            Some(s) if !s.quoted && self.lex.cue_filter.is_match(&s.text) => self.cut(&s.text),
+            _ => Vec::new(),
+        };
+        let own = self.analyze(&own_toks);
+        if let Some(sig) = self.decide(&own, 1.0) {
+            return Some(sig);
+        }
+        let orphan = own.orphans.first().copied();
+        for seg in n.segments.iter().filter(|s| s.quoted) {
+            if !self.lex.service_filter.is_match(&seg.text)
+                || (orphan.is_none() && !self.lex.cue_filter.is_match(&seg.text))
+            {
+                continue;
+            }
+            let toks = self.cut(&seg.text);
+            let r = self.analyze(&toks);
+            let quoted = self.decide(&r, 0.85);
+            let Some((kind, cue, conf)) = orphan else {
+                match quoted {
+                    Some(sig) => return Some(sig),
+                    None => continue,
+                }
+            };
+            // 我也是，图片发不出去 //@A: 微信崩了 — the reposter's cue, the quote's service.
+            let service = match &quoted {
+                Some(sig) => sig.service.clone(),
+                None => match self.first_service(&toks) {
+                    Some(s) => s,
+                    None => continue,
+                },
+            };
+            let mut found = own.symptoms.clone();
+            found.extend(r.symptoms.iter().copied());
+            return Some(Signal {
+                service,
+                kind,
+                symptoms: self.symptom_names(kind, &found),
+                cue: cue.to_owned(),
+                confidence: (conf * 0.9).clamp(0.05, 0.99),
+                also: quoted.map(|q| q.also).unwrap_or_default(),
+            });
+        }
+        None
+    }
+
+    fn first_service(&self, words: &[&str]) -> Option<String> {
+        words.iter().find_map(|w| match self.lex.lookup(w).service {
+            Some((i, false)) => Some(self.models.services[i as usize].name.clone()),
+            _ => None,
+        })
+    }
+
+    fn symptom_names(&self, kind: SignalKind, found: &[(u8, bool)]) -> Vec<String> {
+        if kind == SignalKind::Denial {
+            return Vec::new();
+        }
+        let explicit = found.iter().any(|&(_, fallback)| !fallback);
+        let mut out: Vec<String> = Vec::new();
+        for &(i, fallback) in found {
+            if fallback && explicit {
+                continue;
+            }
+            let name = &self.models.symptoms[i as usize].name;
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        out
+    }
+
+    /// Turns a segment's candidates into a signal: the last statement decides the kind.
+    fn decide(&self, r: &SegResult, weight: f32) -> Option<Signal> {
+        let recovered = r.cands.iter().any(|c| c.kind == SignalKind::Recovery);
+        let live = |c: &&Cand| !(recovered && c.recent && c.kind == SignalKind::Complaint);
+        let last = r.cands.iter().filter(live).max_by_key(|c| c.pos)?;
+        let kind = last.kind;
+        let same: Vec<&Cand> = r
+            .cands
+            .iter()
+            .filter(live)
+            .filter(|c| c.kind == kind)
+            .collect();
+        let mut services: Vec<(usize, u16)> = Vec::new();
+        let mut conf: f32 = 0.0;
+        for c in &same {
+            conf = conf.max(c.confidence);
+            for &s in &c.services {
+                if !services.iter().any(|&(_, x)| x == s) {
+                    services.push((c.pos, s));
+                }
+            }
+        }
+        if same.len() > 1 {
+            conf += 0.05;
+        }
+        // The earliest-mentioned service of the first statement of the winning kind.
+        let primary = same[0].services[0];
+        let name = |i: u16| self.models.services[i as usize].name.clone();
+        Some(Signal {
+            service: name(primary),
+            kind,
+            symptoms: self.symptom_names(kind, &r.symptoms),
+            cue: same[0].cue.to_owned(),
+            confidence: (conf * weight).clamp(0.05, 0.99),
+            also: services
+                .iter()
+                .filter(|&&(_, s)| s != primary)
+                .map(|&(_, s)| name(s))
+                .collect(),
+        })
+    }
+
+    fn analyze<'a>(&self, words: &[&'a str]) -> SegResult<'a> {
+        let mut toks: Vec<Tok<'a>> = Vec::with_capacity(words.len());
+        let mut clause = 0u32;
+        let mut question_clauses: Vec<u32> = Vec::new();
+        for &s in words {
+            let e = self.lex.lookup(s);
+            toks.push(Tok { s, e, clause });
+            if (e.has(role::QUESTION) || s.contains('?'))
+                && question_clauses.last() != Some(&clause)
+            {
+                question_clauses.push(clause);
+            }
+            if is_break(s) {
+                clause += 1;
+            }
+        }
+        let mut r = SegResult::default();
+        let cues = &self.models.cues;
+        for i in 0..toks.len() {
+            let t = toks[i];
+            if let Some(sy) = t.e.symptom {
+                r.symptoms.push(sy);
+            }
+            let cue = match t.e.cue {
+                Some(c) => c,
+                None if self.is_potential_complement(&toks, i) => Cue::Complaint(Strength::Strong),
+                None if t.e.has(role::ABLE) && Self::able_again(&toks, i) => {
+                    Cue::Recovery { bound_only: false }
+                }
+                None => continue,
+            };
+            let start = toks[..i]
+                .iter()
+                .rposition(|x| x.clause != t.clause)
+                .map_or(0, |p| p + 1);
+            if toks[start..i]
+                .iter()
+                .any(|x| x.e.has(role::PAST | role::HYPOTHETICAL))
+            {
+                continue;
+            }
+            let negated = self.negated(&toks[start..i]);
+            let question = question_clauses.contains(&t.clause);
+            let (kind, strength, base) = match cue {
+                Cue::Complaint(s) => {
+                    let base = match s {
+                        Strength::Strong => cues.complaint.strong_confidence,
+                        Strength::Bound => cues.complaint.bound_confidence,
+                        Strength::Weak => cues.complaint.weak_confidence,
+                    };
+                    if negated {
+                        (SignalKind::Denial, s, cues.denial.confidence)
+                    } else {
+                        (SignalKind::Complaint, s, base)
+                    }
+                }
+                Cue::Recovery { bound_only } => {
+                    let s = if bound_only {
+                        Strength::Weak
+                    } else {
+                        Strength::Bound
+                    };
+                    if negated {
+                        (SignalKind::Complaint, s, cues.complaint.bound_confidence)
+                    } else if question {
+                        (SignalKind::Complaint, s, cues.complaint.weak_confidence)
+                    } else {
+                        (SignalKind::Recovery, s, cues.recovery.confidence)
+                    }
+                }
+                // 微信正常吗？ asks whether it is down.
+                Cue::Denial if question => (
+                    SignalKind::Complaint,
+                    Strength::Bound,
+                    cues.complaint.weak_confidence,
+                ),
+                Cue::Denial => (SignalKind::Denial, Strength::Bound, cues.denial.confidence),
+            };
+            let found = match strength {
+                Strength::Strong => self.nearest(&toks, start, i),
+                Strength::Bound => self.subject(&toks, start, i, true),
+                Strength::Weak => self.subject(&toks, start, i, false),
+            };
+            match found {
+                Some((j, reach)) => {
+                    let mut conf = base;
+                    if toks[j].e.service.is_some_and(|(_, weak)| weak) {
+                        conf -= 0.15;
+                    }
+                    if reach == Reach::PreviousClause {
+                        conf -= 0.1;
+                    }
+                    if question {
+                        conf -= 0.05;
+                    }
+                    r.cands.push(Cand {
+                        kind,
+                        pos: i,
+                        services: self.coordinated(&toks, j),
+                        cue: t.s,
+                        confidence: conf,
+                        recent: toks[start..i].iter().any(|x| x.e.has(role::RECENT)),
+                    });
+                }
+                None => r.orphans.push((kind, t.s, base)),
+            }
+        }
+        if !r.symptoms.is_empty() {
+            for c in &mut r.cands {
+                c.confidence += 0.05;
+            }
+        }
+        r
+    }
+
+    /// A bare potential-complement ending (`不了` after `登录`) is a strong cue unless the
+    /// joined word is a known exception (受不了).
+    fn is_potential_complement(&self, toks: &[Tok], i: usize) -> bool {
+        let t = toks[i];
+        let (verb, joined) = if i >= 2 && toks[i - 1].s == "不" && COMPLEMENTS.contains(&t.s) {
+            // 打/不/进去
+            let v = toks[i - 2];
+            (v, format!("{}不{}", v.s, t.s))
+        } else if i >= 1 && self.lex.potential_suffixes.iter().any(|s| s == t.s) {
+            // 登录/不了
+            let v = toks[i - 1];
+            (v, format!("{}{}", v.s, t.s))
+        } else {
+            return false;
+        };
+        if is_space(verb.s)
+            || is_break(verb.s)
+            || verb.e.has(role::FILLER)
+            || verb.e.service.is_some()
+        {
+            return false;
+        }
+        !self
+            .lex
+            .lookup(&joined)
+            .has(role::POTENTIAL_EXCEPTION | role::CONFOUNDER)
+    }
+
+    /// 能/可以 followed in its clause by 了 within four tokens (能下单了, 可以上号了), outside a
+    /// question: the service works again.
+    fn able_again(toks: &[Tok], i: usize) -> bool {
+        let clause = toks[i].clause;
+        toks[i + 1..]
+            .iter()
+            .take(4)
+            .take_while(|x| x.clause == clause && !is_break(x.s))
+            .any(|x| x.s == "了" || (x.s.ends_with('了') && x.s.chars().count() > 1))
+    }
+
+    /// Whether one of the two words before a cue (fillers and spaces skipped) negates it.
+    fn negated(&self, before: &[Tok]) -> bool {
+        before
+            .iter()
+            .rev()
+            .filter(|x| !is_space(x.s) && (x.e.has(role::NEGATOR) || !x.e.has(role::FILLER)))
+            .take(2)
+            .any(|x| x.e.has(role::NEGATOR))
+    }
+
+    /// The service a strong cue at `i` refers to: nearest before it in the clause (a weak
+    /// alias only if directly before), else the first strong alias after it, else the
+    /// previous clause's last service.
+    fn nearest(&self, toks: &[Tok], start: usize, i: usize) -> Option<(usize, Reach)> {
+        let mut direct = true;
+        for j in (start..i).rev() {
+            let x = toks[j];
+            if let Some((_, weak)) = x.e.service {
+                if !weak || direct {
+                    return Some((j, Reach::Clause));
+                }
+            }
+            if !(is_space(x.s) || x.e.has(role::FILLER)) {
+                direct = false;
+            }
+        }
+        let clause = toks[i].clause;
+        for (j, x) in toks.iter().enumerate().skip(i + 1) {
+            if x.clause != clause {
+                break;
+            }
+            if x.e.service.is_some_and(|(_, weak)| !weak) {
+                return Some((j, Reach::Clause));
+            }
+        }
+        self.previous_clause_service(toks, start)
+    }
+
+    /// The subject of a bound or weak cue at `i`: walk back over fillers (and, when `wide`,
+    /// over service parts and symptom terms) to a service; anything else stops the walk.
+    fn subject(&self, toks: &[Tok], start: usize, i: usize, wide: bool) -> Option<(usize, Reach)> {
+        for j in (start..i).rev() {
+            let x = toks[j];
+            if x.e.service.is_some() {
+                return Some((j, Reach::Clause));
+            }
+            if x.e.has(role::CONFOUNDER | role::DEVICE) {
+                return None;
+            }
+            let passable = is_space(x.s)
+                || x.e.cue.is_some()
+                || x.e
+                    .has(role::FILLER | role::QUESTION | role::NEGATOR | role::RECENT)
+                || (wide && (x.e.has(role::PART) || x.e.symptom.is_some()));
+            if !passable {
+                return None;
+            }
+        }
+        self.previous_clause_service(toks, start)
+    }
+
+    /// The last non-weak service mentioned in the one or two clauses before `start`.
+    fn previous_clause_service(&self, toks: &[Tok], start: usize) -> Option<(usize, Reach)> {
+        let clause = toks.get(start)?.clause;
+        let floor = clause.saturating_sub(2);
+        (0..start)
+            .rev()
+            .take_while(|&j| toks[j].clause >= floor)
+            .find(|&j| toks[j].e.service.is_some_and(|(_, weak)| !weak))
+            .map(|j| (j, Reach::PreviousClause))
+    }
+
+    /// The service at `j` plus services coordinated before it (微信和QQ都崩了), earliest first.
+    fn coordinated(&self, toks: &[Tok], j: usize) -> Vec<u16> {
+        let mut out = vec![toks[j].e.service.expect("bound to a service").0];
+        let mut k = j;
+        while k >= 2 {
+            let c = toks[k - 1];
+            let prev = toks[k - 2];
+            let joins = c.e.has(role::CONJUNCTION) || is_space(c.s);
+            match prev.e.service {
+                Some((s, false)) if joins => {
+                    if !out.contains(&s) {
+                        out.insert(0, s);
+                    }
+                    k -= 2;
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+}

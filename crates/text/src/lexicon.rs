@@ -1,0 +1,206 @@
+//! The token lexicon: every model term compiled into one hash map from token to roles, plus
+//! the substring prefilter that proves a post cannot carry a signal before it is segmented.
+
+use aho_corasick::AhoCorasick;
+use rustc_hash::FxHashMap;
+
+use crate::models::Models;
+
+/// How a complaint cue finds its service (see `models/cues.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Strength {
+    Weak,
+    Bound,
+    Strong,
+}
+
+/// The cue a token carries, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cue {
+    Complaint(Strength),
+    /// `bound_only`: the service must be the direct subject.
+    Recovery {
+        bound_only: bool,
+    },
+    Denial,
+}
+
+/// Role bits of a token.
+pub(crate) mod role {
+    pub const CONFOUNDER: u16 = 1;
+    pub const DEVICE: u16 = 1 << 1;
+    pub const FILLER: u16 = 1 << 2;
+    pub const PART: u16 = 1 << 3;
+    pub const PAST: u16 = 1 << 4;
+    pub const HYPOTHETICAL: u16 = 1 << 5;
+    pub const QUESTION: u16 = 1 << 6;
+    pub const NEGATOR: u16 = 1 << 7;
+    pub const CONJUNCTION: u16 = 1 << 8;
+    pub const POTENTIAL_EXCEPTION: u16 = 1 << 9;
+    pub const RECENT: u16 = 1 << 10;
+    /// 能 / 可以: "X能Y了" says X works again.
+    pub const ABLE: u16 = 1 << 11;
+}
+
+/// Everything the lexicon knows about one token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// Service index and whether the alias is weak.
+    pub service: Option<(u16, bool)>,
+    /// Symptom index and whether the term is a fallback.
+    pub symptom: Option<(u8, bool)>,
+    pub cue: Option<Cue>,
+    pub roles: u16,
+}
+
+impl Entry {
+    #[inline]
+    pub fn has(&self, r: u16) -> bool {
+        self.roles & r != 0
+    }
+}
+
+/// Compiled lexicon.
+pub(crate) struct Lexicon {
+    pub map: FxHashMap<Box<str>, Entry>,
+    pub potential_suffixes: Vec<String>,
+    /// Matches any cue-bearing substring (complaint, recovery, denial, potential suffix).
+    pub cue_filter: AhoCorasick,
+    /// Matches any service alias.
+    pub service_filter: AhoCorasick,
+}
+
+const CONJUNCTIONS: [&str; 7] = ["和", "跟", "与", "、", "还有", "以及", "及"];
+const ABLE: [&str; 6] = ["能", "可以", "能够", "又能", "又可以", "终于能"];
+/// Result complements that follow a bare 不 in a potential form (打/不/进去).
+pub(crate) const COMPLEMENTS: [&str; 10] = [
+    "了", "上", "开", "进去", "出去", "出来", "到", "通", "动", "进",
+];
+
+impl Lexicon {
+    pub fn build(m: &Models) -> Lexicon {
+        let mut map: FxHashMap<Box<str>, Entry> = FxHashMap::default();
+        let mut put = |t: &str, f: &dyn Fn(&mut Entry)| f(map.entry(t.into()).or_default());
+        for (i, s) in m.services.iter().enumerate() {
+            for a in &s.aliases {
+                put(a, &|e| e.service = Some((i as u16, false)));
+            }
+            for a in &s.weak_aliases {
+                put(a, &|e| {
+                    if e.service.is_none() {
+                        e.service = Some((i as u16, true))
+                    }
+                });
+            }
+        }
+        for (i, s) in m.symptoms.iter().enumerate() {
+            for t in &s.terms {
+                put(t, &|e| e.symptom = Some((i as u8, false)));
+            }
+            for t in &s.fallback_terms {
+                put(t, &|e| {
+                    if e.symptom.is_none() {
+                        e.symptom = Some((i as u8, true))
+                    }
+                });
+            }
+        }
+        let c = &m.cues;
+        let lists: [(&Vec<String>, Cue); 5] = [
+            (&c.complaint.weak, Cue::Complaint(Strength::Weak)),
+            (&c.complaint.bound, Cue::Complaint(Strength::Bound)),
+            (&c.complaint.strong, Cue::Complaint(Strength::Strong)),
+            (&c.recovery.terms, Cue::Recovery { bound_only: false }),
+            (&c.denial.terms, Cue::Denial),
+        ];
+        for (list, cue) in lists {
+            for t in list {
+                put(t, &|e| e.cue = Some(cue));
+            }
+        }
+        for t in &c.recovery.bound_only {
+            put(t, &|e| e.cue = Some(Cue::Recovery { bound_only: true }));
+        }
+        let roles: [(&Vec<String>, u16); 10] = [
+            (&c.context.recent, role::RECENT),
+            (&c.context.confounders, role::CONFOUNDER),
+            (&c.context.devices, role::DEVICE),
+            (&c.context.fillers, role::FILLER),
+            (&c.context.parts, role::PART),
+            (&c.context.past, role::PAST),
+            (&c.context.hypothetical, role::HYPOTHETICAL),
+            (&c.context.questions, role::QUESTION),
+            (&c.denial.negators, role::NEGATOR),
+            (&c.complaint.potential_exceptions, role::POTENTIAL_EXCEPTION),
+        ];
+        for (list, r) in roles {
+            for t in list {
+                put(t, &|e| e.roles |= r);
+            }
+        }
+        for t in CONJUNCTIONS {
+            put(t, &|e| e.roles |= role::CONJUNCTION);
+        }
+        for t in ABLE {
+            put(t, &|e| e.roles |= role::ABLE);
+        }
+        // A confounder is never a cue, whatever other list also names it.
+        for e in map.values_mut() {
+            if e.has(role::CONFOUNDER) || e.has(role::POTENTIAL_EXCEPTION) {
+                e.cue = None;
+            }
+        }
+
+        let mut cue_pats: Vec<&str> = Vec::new();
+        for list in [
+            &c.complaint.strong,
+            &c.complaint.bound,
+            &c.complaint.weak,
+            &c.complaint.potential_suffixes,
+            &c.recovery.terms,
+            &c.denial.terms,
+        ] {
+            cue_pats.extend(list.iter().map(String::as_str));
+        }
+        let svc_pats: Vec<&str> = m
+            .services
+            .iter()
+            .flat_map(|s| s.aliases.iter().chain(&s.weak_aliases))
+            .map(String::as_str)
+            .collect();
+        let ac =
+            |pats: &[&str]| AhoCorasick::new(pats).expect("model terms form a valid automaton");
+        Lexicon {
+            map,
+            potential_suffixes: c.complaint.potential_suffixes.clone(),
+            cue_filter: ac(&cue_pats),
+            service_filter: ac(&svc_pats),
+        }
+    }
+
+    /// The entry of a token; tokens ending in a potential-complement suffix (登录不了) are
+    /// strong complaint cues unless the lexicon says otherwise.
+    #[inline]
+    pub fn lookup(&self, tok: &str) -> Entry {
+        let mut e = self.map.get(tok).copied().unwrap_or_default();
+        if e.cue.is_none()
+            && !e.has(role::CONFOUNDER | role::POTENTIAL_EXCEPTION)
+            && tok.len() > 6
+            && self
+                .potential_suffixes
+                .iter()
+                .any(|s| tok.ends_with(s.as_str()))
+        {
+            e.cue = Some(Cue::Complaint(Strength::Strong));
+        }
+        e
+    }
+
+    /// Multi-character terms to add to the jieba dictionary so they stay whole tokens.
+    pub fn dictionary_words(&self) -> impl Iterator<Item = &str> {
+        self.map
+            .keys()
+            .map(|k| &**k)
+            .filter(|k| k.chars().count() >= 2)
+    }
+}
