@@ -170,7 +170,7 @@ mod tests {
     fn urls_mentions_hashtags() {
         assert_eq!(
             own("#微信崩了# 图片发不出去 http://t.cn/A6xYz12 @腾讯微信团队 快修"),
-            "微信崩了  图片发不出去    快修"
+            "微信崩了  图片发不出去     快修"
         );
         assert_eq!(own("邮箱 a@b.com 收不到"), "邮箱 a  收不到");
         assert_eq!(own("@ 单独的at"), "@ 单独的at");
