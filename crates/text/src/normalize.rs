@@ -172,7 +172,7 @@ mod tests {
             own("#微信崩了# 图片发不出去 http://t.cn/A6xYz12 @腾讯微信团队 快修"),
             "微信崩了  图片发不出去     快修"
         );
-        assert_eq!(own("邮箱 a@b.com 收不到"), "邮箱 a  收不到");
+        assert_eq!(own("邮箱 a@b.com 收不到"), "邮箱 a .com 收不到");
         assert_eq!(own("@ 单独的at"), "@ 单独的at");
         assert_eq!(own("崩了[允悲][doge]吗"), "崩了  吗");
         assert_eq!(own("[链接太长了不是表情]"), "[链接太长了不是表情]");
