@@ -1,1 +1,43 @@
-fn main() {}
+//! `benglema` — detect service outages from Chinese social-media posts.
+//!
+//! The binary is CLI definition and glue: each subcommand lives in `cmd/<name>.rs`, parses
+//! its flags, builds the library pieces and runs them. Errors become one line on stderr and
+//! exit code 2; a closed stdout (`benglema classify | head`) is success.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// benglema (崩了吗, "is it down?"): finds outages in Chinese social-media posts.
+#[derive(Parser)]
+#[command(name = "benglema", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what the complaint extractor sees in each post (JSONL in, JSONL out).
+    Classify(cmd::classify::Args),
+    /// Ground-truth labels: draft incident rows from news articles, check a label file.
+    Labels(cmd::labels::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Classify(a) => cmd::classify::run(a),
+        Command::Labels(a) => cmd::labels::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if cmd::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("benglema: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

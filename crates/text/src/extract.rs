@@ -20,6 +20,22 @@ use crate::lexicon::{role, Cue, Entry, Lexicon, Strength, COMPLEMENTS};
 use crate::models::Models;
 use crate::normalize::{normalize, Normalized};
 
+/// What the extractor sees in one stretch of text, beyond its signal: used to read news
+/// articles sentence by sentence, where the service is often named one sentence earlier.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Analysis {
+    /// The signal, as [`Extractor::extract`] would give it.
+    pub signal: Option<Signal>,
+    /// The kind of the last cue that found no service (此功能已经逐步恢复中).
+    pub orphan: Option<SignalKind>,
+    /// Symptom categories named anywhere in the text.
+    pub symptoms: Vec<String>,
+    /// Services named (unambiguous aliases only), in order, without repeats.
+    pub services: Vec<String>,
+    /// Whether the text has a past or hypothetical marker (去年, 要是).
+    pub past: bool,
+}
+
 /// Extracts outage signals from post text. Build once, share by reference.
 pub struct Extractor {
     jieba: Jieba,
@@ -206,6 +222,38 @@ impl Extractor {
             });
         }
         None
+    }
+
+    /// Analyses a stretch of text as one statement (repost structure ignored).
+    pub fn analyze_text(&self, text: &str) -> Analysis {
+        let n = normalize(text);
+        let joined: String = n
+            .segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let toks = self.cut(&joined);
+        let r = self.analyze(&toks);
+        let mut services: Vec<String> = Vec::new();
+        let mut past = false;
+        for w in &toks {
+            let e = self.lex.lookup(w);
+            past |= e.has(role::PAST | role::HYPOTHETICAL);
+            if let Some((i, false)) = e.service {
+                let name = &self.models.services[i as usize].name;
+                if !services.contains(name) {
+                    services.push(name.clone());
+                }
+            }
+        }
+        Analysis {
+            signal: self.decide(&r, 1.0),
+            orphan: r.orphans.last().map(|o| o.0),
+            symptoms: self.symptom_names(SignalKind::Complaint, &r.symptoms),
+            services,
+            past,
+        }
     }
 
     fn first_service(&self, words: &[&str]) -> Option<String> {
@@ -505,8 +553,18 @@ impl Extractor {
     fn coordinated(&self, toks: &[Tok], j: usize) -> Vec<u16> {
         let mut out = vec![toks[j].e.service.expect("bound to a service").0];
         let mut k = j;
-        while k >= 2 {
+        while k >= 1 {
             let c = toks[k - 1];
+            if let Some((s, false)) = c.e.service {
+                if !out.contains(&s) {
+                    out.insert(0, s);
+                }
+                k -= 1;
+                continue;
+            }
+            if k < 2 {
+                break;
+            }
             let prev = toks[k - 2];
             let joins = c.e.has(role::CONJUNCTION) || is_space(c.s);
             match prev.e.service {

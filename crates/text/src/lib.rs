@@ -19,7 +19,7 @@ mod normalize;
 
 pub use error::TextError;
 pub use eval::{evaluate, EvalReport, Label, LabelledPost, Miss};
-pub use extract::Extractor;
+pub use extract::{Analysis, Extractor};
 pub use models::{
     ComplaintCues, ContextWords, CueDefs, DenialCues, Models, RecoveryCues, ServiceDef, SymptomDef,
     CUES_TOML, SERVICES_TOML, SYMPTOMS_TOML,
