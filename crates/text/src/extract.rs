@@ -16,7 +16,7 @@
 use benglema_model::{Signal, SignalKind};
 use jieba_rs::Jieba;
 
-use crate::lexicon::{role, Cue, Entry, Lexicon, Strength, COMPLEMENTS};
+use crate::lexicon::{role, Cue, Entry, Lexicon, Scan, Strength};
 use crate::models::Models;
 use crate::normalize::{normalize, Normalized};
 
@@ -60,6 +60,14 @@ struct Cand<'a> {
     confidence: f32,
     /// In a clause marked as recent past (刚才).
     recent: bool,
+}
+
+/// A segment's tokens with their lexicon entries.
+#[derive(Default)]
+struct Tokens<'a> {
+    toks: Vec<Tok<'a>>,
+    /// Clauses that are questions, ascending.
+    questions: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -174,26 +182,24 @@ impl Extractor {
 
     /// The outage signal of an already-normalised post.
     pub fn extract_normalized(&self, n: &Normalized) -> Option<Signal> {
-        let has = |f: &aho_corasick::AhoCorasick| n.segments.iter().any(|s| f.is_match(&s.text));
-        if !has(&self.lex.service_filter) || !has(&self.lex.cue_filter) {
+        let scans: Vec<Scan> = n.segments.iter().map(|s| self.lex.scan(&s.text)).collect();
+        if !scans.iter().any(|s| s.service) || !scans.iter().any(|s| s.cue) {
             return None;
         }
-        let own_toks = match n.segments.first() {
-            Some(s) if !s.quoted && self.lex.cue_filter.is_match(&s.text) => self.cut(&s.text),
-            _ => Vec::new(),
+        let own_toks = match (n.segments.first(), scans.first()) {
+            (Some(s), Some(sc)) if !s.quoted && sc.cue => self.tokenize(&s.text),
+            _ => Tokens::default(),
         };
         let own = self.analyze(&own_toks);
         if let Some(sig) = self.decide(&own, 1.0) {
             return Some(sig);
         }
         let orphan = own.orphans.first().copied();
-        for seg in n.segments.iter().filter(|s| s.quoted) {
-            if !self.lex.service_filter.is_match(&seg.text)
-                || (orphan.is_none() && !self.lex.cue_filter.is_match(&seg.text))
-            {
+        for (seg, sc) in n.segments.iter().zip(&scans).filter(|(s, _)| s.quoted) {
+            if !sc.service || (orphan.is_none() && !sc.cue) {
                 continue;
             }
-            let toks = self.cut(&seg.text);
+            let toks = self.tokenize(&seg.text);
             let r = self.analyze(&toks);
             let quoted = self.decide(&r, 0.85);
             let Some((kind, cue, conf)) = orphan else {
@@ -233,12 +239,12 @@ impl Extractor {
             .map(|s| s.text.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        let toks = self.cut(&joined);
+        let toks = self.tokenize(&joined);
         let r = self.analyze(&toks);
         let mut services: Vec<String> = Vec::new();
         let mut past = false;
-        for w in &toks {
-            let e = self.lex.lookup(w);
+        for t in &toks.toks {
+            let e = t.e;
             past |= e.has(role::PAST | role::HYPOTHETICAL);
             if let Some((i, false)) = e.service {
                 let name = &self.models.services[i as usize].name;
@@ -256,8 +262,8 @@ impl Extractor {
         }
     }
 
-    fn first_service(&self, words: &[&str]) -> Option<String> {
-        words.iter().find_map(|w| match self.lex.lookup(w).service {
+    fn first_service(&self, toks: &Tokens) -> Option<String> {
+        toks.toks.iter().find_map(|t| match t.e.service {
             Some((i, false)) => Some(self.models.services[i as usize].name.clone()),
             _ => None,
         })
@@ -323,22 +329,29 @@ impl Extractor {
         })
     }
 
-    fn analyze<'a>(&self, words: &[&'a str]) -> SegResult<'a> {
+    /// Cuts normalised text and looks every token up, marking clauses and questions.
+    fn tokenize<'a>(&self, text: &'a str) -> Tokens<'a> {
+        let words = self.jieba.cut(text, self.hmm);
         let mut toks: Vec<Tok<'a>> = Vec::with_capacity(words.len());
         let mut clause = 0u32;
-        let mut question_clauses: Vec<u32> = Vec::new();
-        for &s in words {
+        let mut questions: Vec<u32> = Vec::new();
+        for w in words {
+            let s = w.word;
             let e = self.lex.lookup(s);
             toks.push(Tok { s, e, clause });
-            if (e.has(role::QUESTION) || s.contains('?'))
-                && question_clauses.last() != Some(&clause)
-            {
-                question_clauses.push(clause);
+            if (e.has(role::QUESTION) || s.contains('?')) && questions.last() != Some(&clause) {
+                questions.push(clause);
             }
             if is_break(s) {
                 clause += 1;
             }
         }
+        Tokens { toks, questions }
+    }
+
+    fn analyze<'a>(&self, tokens: &Tokens<'a>) -> SegResult<'a> {
+        let toks = &tokens.toks;
+        let question_clauses = &tokens.questions;
         let mut r = SegResult::default();
         let cues = &self.models.cues;
         for i in 0..toks.len() {
@@ -348,8 +361,8 @@ impl Extractor {
             }
             let cue = match t.e.cue {
                 Some(c) => c,
-                None if self.is_potential_complement(&toks, i) => Cue::Complaint(Strength::Strong),
-                None if t.e.has(role::ABLE) && Self::able_again(&toks, i) => {
+                None if self.is_potential_complement(toks, i) => Cue::Complaint(Strength::Strong),
+                None if t.e.has(role::ABLE) && Self::able_again(toks, i) => {
                     Cue::Recovery { bound_only: false }
                 }
                 None => continue,
@@ -402,9 +415,9 @@ impl Extractor {
                 Cue::Denial => (SignalKind::Denial, Strength::Bound, cues.denial.confidence),
             };
             let found = match strength {
-                Strength::Strong => self.nearest(&toks, start, i),
-                Strength::Bound => self.subject(&toks, start, i, true),
-                Strength::Weak => self.subject(&toks, start, i, false),
+                Strength::Strong => self.nearest(toks, start, i),
+                Strength::Bound => self.subject(toks, start, i, true),
+                Strength::Weak => self.subject(toks, start, i, false),
             };
             match found {
                 Some((j, reach)) => {
@@ -421,7 +434,7 @@ impl Extractor {
                     r.cands.push(Cand {
                         kind,
                         pos: i,
-                        services: self.coordinated(&toks, j),
+                        services: self.coordinated(toks, j),
                         cue: t.s,
                         confidence: conf,
                         recent: toks[start..i].iter().any(|x| x.e.has(role::RECENT)),
@@ -442,11 +455,11 @@ impl Extractor {
     /// joined word is a known exception (受不了).
     fn is_potential_complement(&self, toks: &[Tok], i: usize) -> bool {
         let t = toks[i];
-        let (verb, joined) = if i >= 2 && toks[i - 1].s == "不" && COMPLEMENTS.contains(&t.s) {
+        let (verb, joined) = if i >= 2 && t.e.has(role::COMPLEMENT) && toks[i - 1].s == "不" {
             // 打/不/进去
             let v = toks[i - 2];
             (v, format!("{}不{}", v.s, t.s))
-        } else if i >= 1 && self.lex.potential_suffixes.iter().any(|s| s == t.s) {
+        } else if i >= 1 && t.e.has(role::POTENTIAL_SUFFIX) {
             // 登录/不了
             let v = toks[i - 1];
             (v, format!("{}{}", v.s, t.s))

@@ -1,7 +1,7 @@
 //! The token lexicon: every model term compiled into one hash map from token to roles, plus
 //! the substring prefilter that proves a post cannot carry a signal before it is segmented.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use rustc_hash::FxHashMap;
 
 use crate::models::Models;
@@ -40,6 +40,10 @@ pub(crate) mod role {
     pub const RECENT: u16 = 1 << 10;
     /// 能 / 可以: "X能Y了" says X works again.
     pub const ABLE: u16 = 1 << 11;
+    /// A bare potential-complement ending (不了, 不上) after a verb.
+    pub const POTENTIAL_SUFFIX: u16 = 1 << 12;
+    /// A result complement after a bare 不 (打/不/进去).
+    pub const COMPLEMENT: u16 = 1 << 13;
 }
 
 /// Everything the lexicon knows about one token.
@@ -60,14 +64,21 @@ impl Entry {
     }
 }
 
+/// What the prefilter found in a text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Scan {
+    pub service: bool,
+    pub cue: bool,
+}
+
 /// Compiled lexicon.
 pub(crate) struct Lexicon {
     pub map: FxHashMap<Box<str>, Entry>,
     pub potential_suffixes: Vec<String>,
-    /// Matches any cue-bearing substring (complaint, recovery, denial, potential suffix).
-    pub cue_filter: AhoCorasick,
-    /// Matches any service alias.
-    pub service_filter: AhoCorasick,
+    /// Matches cue-bearing substrings (complaint, recovery, denial, potential suffix; pattern
+    /// ids below `cue_patterns`) and service aliases (the rest).
+    filter: AhoCorasick,
+    cue_patterns: usize,
 }
 
 const CONJUNCTIONS: [&str; 7] = ["和", "跟", "与", "、", "还有", "以及", "及"];
@@ -144,6 +155,12 @@ impl Lexicon {
         for t in ABLE {
             put(t, &|e| e.roles |= role::ABLE);
         }
+        for t in COMPLEMENTS {
+            put(t, &|e| e.roles |= role::COMPLEMENT);
+        }
+        for t in &c.complaint.potential_suffixes {
+            put(t, &|e| e.roles |= role::POTENTIAL_SUFFIX);
+        }
         // A confounder is never a cue, whatever other list also names it.
         for e in map.values_mut() {
             if e.has(role::CONFOUNDER) || e.has(role::POTENTIAL_EXCEPTION) {
@@ -168,13 +185,16 @@ impl Lexicon {
             .flat_map(|s| s.aliases.iter().chain(&s.weak_aliases))
             .map(String::as_str)
             .collect();
-        let ac =
-            |pats: &[&str]| AhoCorasick::new(pats).expect("model terms form a valid automaton");
+        let cue_patterns = cue_pats.len();
+        let filter = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(cue_pats.iter().chain(&svc_pats))
+            .expect("model terms form a valid automaton");
         Lexicon {
             map,
             potential_suffixes: c.complaint.potential_suffixes.clone(),
-            cue_filter: ac(&cue_pats),
-            service_filter: ac(&svc_pats),
+            filter,
+            cue_patterns,
         }
     }
 
@@ -194,6 +214,23 @@ impl Lexicon {
             e.cue = Some(Cue::Complaint(Strength::Strong));
         }
         e
+    }
+
+    /// Whether normalised text contains (a service alias, a cue) as substrings. Tokens are
+    /// substrings, so a text without both cannot carry a signal: this is exact, not a guess.
+    pub fn scan(&self, text: &str) -> Scan {
+        let mut s = Scan::default();
+        for m in self.filter.find_overlapping_iter(text) {
+            if m.pattern().as_usize() < self.cue_patterns {
+                s.cue = true;
+            } else {
+                s.service = true;
+            }
+            if s.cue && s.service {
+                break;
+            }
+        }
+        s
     }
 
     /// Multi-character terms to add to the jieba dictionary so they stay whole tokens.

@@ -4,10 +4,13 @@
 //! first, then each quoted `//@user:` link of the repost chain, so that the extractor can
 //! weigh them apart. Within each segment:
 //! - full-width ASCII and the ideographic space become half-width, ASCII is lower-cased;
-//! - Traditional characters become Simplified (`fast2s`, a phrase-aware table);
 //! - control characters become spaces;
+//! - Traditional characters become Simplified with `fast2s`, run only on posts that contain
+//!   a character it may convert;
 //! - URLs, `@mentions` and Weibo emoticon codes (`[允悲]`) are dropped, hashtag markers `#`
 //!   are dropped but their text kept.
+
+use std::sync::OnceLock;
 
 /// One stretch of a post: the author's own words or a quoted link of a repost chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,23 +105,96 @@ fn strip_noise(s: &str, out: &mut String) {
     }
 }
 
+/// Bitset over the 3-byte UTF-8 range (U+0800..=U+FFFF) of characters that `fast2s` may
+/// convert, so that Simplified text (nearly every post) skips conversion entirely.
+fn traditional_set() -> &'static [u64] {
+    static SET: OnceLock<Vec<u64>> = OnceLock::new();
+    SET.get_or_init(|| {
+        let mut bits = vec![0u64; 0x10000 / 64];
+        let mut buf = String::with_capacity(4);
+        for u in 0x0800u32..=0xFFFF {
+            let Some(c) = char::from_u32(u) else { continue };
+            buf.clear();
+            buf.push(c);
+            // Characters that fast2s converts only next to certain neighbours (藉口, 看著,
+            // 苧麻) are unchanged alone; they are listed here so their posts still convert.
+            if fast2s::convert(&buf) != buf || matches!(c, '藉' | '著' | '苧') {
+                bits[(u / 64) as usize] |= 1 << (u % 64);
+            }
+        }
+        bits
+    })
+}
+
+#[inline]
+fn maybe_traditional(set: &[u64], c: char) -> bool {
+    let u = c as u32;
+    (0x0800..=0xFFFF).contains(&u) && set[(u / 64) as usize] & (1 << (u % 64)) != 0
+}
+
+/// Whether text has anything [`strip_noise`] would remove.
+fn has_noise(s: &str) -> bool {
+    s.bytes().any(|b| matches!(b, b'@' | b'#' | b'[')) || s.contains("http")
+}
+
+fn segment(body: &str, quoted: bool) -> Option<Segment> {
+    let mut text = if has_noise(body) {
+        let mut t = String::with_capacity(body.len());
+        strip_noise(body, &mut t);
+        t
+    } else {
+        body.to_owned()
+    };
+    let trimmed = text.trim();
+    if quoted && trimmed.is_empty() {
+        return None;
+    }
+    if trimmed.len() != text.len() {
+        text = trimmed.to_owned();
+    }
+    Some(Segment { text, quoted })
+}
+
 /// Normalises a raw post into segments (see the module documentation).
 pub fn normalize(raw: &str) -> Normalized {
+    let set = traditional_set();
     let mut folded = String::with_capacity(raw.len());
-    let mut non_ascii = false;
+    let mut traditional = false;
+    // Whether the text may hold noise to strip or a repost chain (checked exactly later).
+    let mut marks = false;
     for c in raw.chars() {
         let f = fold_char(c);
-        if f != '\0' {
-            non_ascii |= !f.is_ascii();
+        if f.is_ascii() {
+            marks |= matches!(f, '@' | '#' | '[' | 'h' | '/');
+            if f != '\0' {
+                folded.push(f);
+            }
+        } else {
+            traditional |= maybe_traditional(set, f);
             folded.push(f);
         }
     }
-    let folded = if non_ascii {
-        fast2s::convert(&folded)
-    } else {
-        folded
-    };
-    let mut segments = Vec::with_capacity(1);
+    if traditional {
+        // In place: fast2s maps 3-byte characters to 3-byte characters.
+        fast2s::replace(&mut folded);
+    }
+    if !marks || !folded.contains("//@") {
+        // The common case: no repost chain, one segment, at most one more allocation.
+        let segments = if marks && has_noise(&folded) {
+            segment(&folded, false).into_iter().collect()
+        } else {
+            let trimmed = folded.trim();
+            if trimmed.len() != folded.len() {
+                folded = trimmed.to_owned();
+            }
+            vec![Segment {
+                text: folded,
+                quoted: false,
+            }]
+        };
+        return Normalized { segments };
+    }
+    let mut segments = Vec::with_capacity(2);
     for (i, part) in folded.split("//@").enumerate() {
         let quoted = i > 0;
         let body = if quoted {
@@ -130,16 +206,7 @@ pub fn normalize(raw: &str) -> Normalized {
         } else {
             part
         };
-        let mut text = String::with_capacity(body.len());
-        strip_noise(body, &mut text);
-        let trimmed = text.trim();
-        if quoted && trimmed.is_empty() {
-            continue;
-        }
-        if trimmed.len() != text.len() {
-            text = trimmed.to_owned();
-        }
-        segments.push(Segment { text, quoted });
+        segments.extend(segment(body, quoted));
     }
     Normalized { segments }
 }

@@ -1,0 +1,216 @@
+//! End-to-end tests of the `benglema` binary: post contract → extractor → JSONL, article →
+//! labels CSV, and how bad input and bad flags are reported.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use benglema_labels::parse_incidents;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn benglema() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_benglema"));
+    c.current_dir(root());
+    c
+}
+
+fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = benglema()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("benglema starts");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn classify_marks_signals_and_reports_bad_lines_in_place() {
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        "{\"id\":\"1\",\"created_at\":\"2021-10-18T10:02:13+08:00\",\"text\":\"微信崩了吗？图片发不出去\"}\n".as_bytes(),
+    );
+    input.extend_from_slice(
+        "{\"id\":2,\"timestamp\":1634522533,\"content\":\"考试挂了，心态崩了\"}\n".as_bytes(),
+    );
+    input.extend_from_slice(b"\n");
+    input.extend_from_slice(b"not json\n");
+    input.extend_from_slice(b"{\"id\":\"4\",\"text\":\"x\"}\n");
+    input.extend_from_slice(b"{\"id\":\"5\",\"time\":1634522533,\"text\":\"\xff\xfe\"}\n");
+    input.extend_from_slice(
+        "{\"id\":\"6\",\"created_at\":\"Mon Oct 18 10:02:13 +0800 2021\",\"text\":\"wx恢复了\"}"
+            .as_bytes(),
+    );
+    let o = run_with_stdin(&["classify"], &input);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6, "one output line per non-blank input line");
+    let sig = &lines[0]["signal"];
+    assert_eq!(sig["service"], "微信");
+    assert_eq!(sig["kind"], "complaint");
+    assert_eq!(sig["symptoms"], serde_json::json!(["图片/文件"]));
+    assert!(sig["confidence"].as_f64().unwrap() > 0.5);
+    assert_eq!(lines[0]["text"], "微信崩了吗？图片发不出去");
+    assert_eq!(lines[1]["signal"], Value::Null);
+    assert_eq!(lines[1]["id"], "2");
+    assert_eq!(lines[2]["line"], 4);
+    assert!(lines[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not valid JSON"));
+    assert_eq!(lines[3]["line"], 5);
+    assert!(lines[3]["error"]
+        .as_str()
+        .unwrap()
+        .contains("missing field `created_at`"));
+    assert_eq!(lines[4]["line"], 6);
+    assert!(lines[4]["error"].as_str().unwrap().contains("UTF-8"));
+    assert_eq!(lines[5]["signal"]["kind"], "recovery");
+    assert_eq!(lines[5]["created_at"], "2021-10-18T10:02:13+08:00");
+    let e = stderr(&o);
+    assert!(
+        e.contains("3 posts: 1 complaints, 1 recoveries, 0 denials; 3 invalid lines"),
+        "{e}"
+    );
+}
+
+#[test]
+fn classify_sample_runs_on_the_bundled_posts() {
+    let o = benglema()
+        .args(["classify", "--sample", "--signals-only"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("392 posts"), "{}", stderr(&o));
+    let n = String::from_utf8(o.stdout).unwrap().lines().count();
+    assert!((200..392).contains(&n), "{n} signal lines");
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let mut child = benglema()
+        .args(["classify", "--sample"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'));
+    // The reader is dropped here: benglema's next writes hit a closed pipe.
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_files_and_flags_get_one_clear_line() {
+    let o = benglema()
+        .args(["classify", "--input", "/nonexistent/posts.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("benglema: cannot open /nonexistent/posts.jsonl"),
+        "{e}"
+    );
+
+    let o = benglema()
+        .args(["classify", "--models", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/nonexistent/services.toml"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = benglema()
+        .args([
+            "labels",
+            "extract",
+            "--date",
+            "2023-02-30",
+            "data/seeds/002_a060ce8b8e6dd489.txt",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a date like 2023-03-29"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = benglema()
+        .args(["classify", "--frobnicate"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--frobnicate"), "{}", stderr(&o));
+}
+
+#[test]
+fn labels_extract_drafts_the_seed_incidents() {
+    let o = benglema()
+        .args([
+            "labels",
+            "extract",
+            "data/seeds/000_cc3c66284a0755e1.txt",
+            "data/seeds/001_c86397a2bbd07763.txt",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = parse_incidents(&o.stdout, "stdout").unwrap();
+    let got: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.service.clone(), r.start.unwrap().date_naive().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("微信".to_string(), "2021-10-18".to_string()),
+            ("微信".to_string(), "2022-07-22".to_string())
+        ]
+    );
+    assert_eq!(rows[0].symptoms, vec!["图片/文件"]);
+    assert_eq!(
+        rows[0].end.unwrap().to_rfc3339(),
+        "2021-10-18T11:55:00+08:00"
+    );
+
+    // The undated article needs --date, and says so.
+    let o = benglema()
+        .args(["labels", "extract", "data/seeds/002_a060ce8b8e6dd489.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the article states no date; pass --date YYYY-MM-DD"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = benglema().args(["labels", "check"]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("6 rows, valid"), "{}", stderr(&o));
+}
