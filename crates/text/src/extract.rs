@@ -132,6 +132,9 @@ impl Extractor {
         for w in words {
             jieba.add_word(w, None, None);
         }
+        for (w, freq, tag) in &models.user_words {
+            jieba.add_word(w, *freq, tag.as_deref());
+        }
         Extractor {
             jieba,
             lex,

@@ -18,6 +18,8 @@ pub const SERVICES_TOML: &str = include_str!("../../../models/services.toml");
 pub const SYMPTOMS_TOML: &str = include_str!("../../../models/symptoms.toml");
 /// Embedded `models/cues.toml`.
 pub const CUES_TOML: &str = include_str!("../../../models/cues.toml");
+/// Embedded `models/userdict.txt`.
+pub const USERDICT_TXT: &str = include_str!("../../../models/userdict.txt");
 
 /// One service of the gazetteer.
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +159,30 @@ pub struct Models {
     pub symptoms: Vec<SymptomDef>,
     /// Cue lexicon.
     pub cues: CueDefs,
+    /// Extra jieba user words: (word, frequency if given, tag if given).
+    pub user_words: Vec<(String, Option<usize>, Option<String>)>,
+}
+
+/// Parses jieba's dictionary format (`word [freq] [tag]`, `#` comments).
+fn parse_userdict(text: &str) -> Result<Vec<(String, Option<usize>, Option<String>)>, TextError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut it = line.split_whitespace();
+        let word = it.next().unwrap_or_default().to_owned();
+        let freq = match it.next() {
+            Some(f) => Some(f.parse::<usize>().map_err(|_| TextError::Model {
+                file: "userdict.txt".into(),
+                message: format!("line {}: frequency {f:?} is not a whole number", i + 1),
+            })?),
+            None => None,
+        };
+        out.push((word, freq, it.next().map(str::to_owned)));
+    }
+    Ok(out)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, TextError> {
@@ -169,11 +195,12 @@ fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, Te
 impl Models {
     /// The models compiled into the binary from `models/`.
     pub fn embedded() -> Models {
-        Self::from_strs(SERVICES_TOML, SYMPTOMS_TOML, CUES_TOML)
+        Self::from_strs(SERVICES_TOML, SYMPTOMS_TOML, CUES_TOML, USERDICT_TXT)
             .expect("embedded models are validated by the test suite")
     }
 
-    /// Loads `services.toml`, `symptoms.toml` and `cues.toml` from a directory.
+    /// Loads `services.toml`, `symptoms.toml`, `cues.toml` and (if present) `userdict.txt`
+    /// from a directory.
     pub fn from_dir(dir: &Path) -> Result<Models, TextError> {
         let read = |name: &str| {
             let p = dir.join(name);
@@ -182,15 +209,26 @@ impl Models {
                 message: e.to_string(),
             })
         };
+        let userdict = if dir.join("userdict.txt").exists() {
+            read("userdict.txt")?
+        } else {
+            String::new()
+        };
         Self::from_strs(
             &read("services.toml")?,
             &read("symptoms.toml")?,
             &read("cues.toml")?,
+            &userdict,
         )
     }
 
-    /// Parses and validates the three model texts.
-    pub fn from_strs(services: &str, symptoms: &str, cues: &str) -> Result<Models, TextError> {
+    /// Parses and validates the model texts.
+    pub fn from_strs(
+        services: &str,
+        symptoms: &str,
+        cues: &str,
+        userdict: &str,
+    ) -> Result<Models, TextError> {
         let services: ServicesFile = parse("services.toml", services)?;
         let symptoms: SymptomsFile = parse("symptoms.toml", symptoms)?;
         let cues: CueDefs = parse("cues.toml", cues)?;
@@ -198,6 +236,7 @@ impl Models {
             services: services.service,
             symptoms: symptoms.symptom,
             cues,
+            user_words: parse_userdict(userdict)?,
         };
         m.validate()?;
         Ok(m)
@@ -218,6 +257,11 @@ impl Models {
                     .map(|t| ("symptoms.toml", t.as_str())),
             );
         }
+        v.extend(
+            self.user_words
+                .iter()
+                .map(|w| ("userdict.txt", w.0.as_str())),
+        );
         let c = &self.cues;
         for list in [
             &c.complaint.strong,
@@ -312,7 +356,7 @@ mod tests {
 
     #[test]
     fn embedded_models_are_valid() {
-        let m = Models::from_strs(SERVICES_TOML, SYMPTOMS_TOML, CUES_TOML).unwrap();
+        let m = Models::from_strs(SERVICES_TOML, SYMPTOMS_TOML, CUES_TOML, USERDICT_TXT).unwrap();
         assert!(m.services.iter().any(|s| s.name == "微信"));
         assert!(m.symptoms.iter().any(|s| s.name == "图片/文件"));
     }
@@ -320,20 +364,41 @@ mod tests {
     #[test]
     fn bad_models_are_explained() {
         let svc = "[[service]]\nname = \"微信\"\naliases = [\"WeChat\"]\n";
-        let e = Models::from_strs(svc, SYMPTOMS_TOML, CUES_TOML).unwrap_err();
+        let e = Models::from_strs(svc, SYMPTOMS_TOML, CUES_TOML, "").unwrap_err();
         assert!(e.to_string().contains("write it as \"wechat\""), "{e}");
         let svc = "[[service]]\nname = \"微信\"\naliases = [\"wx\"]\n[[service]]\nname = \"QQ\"\naliases = [\"wx\"]\n";
-        let e = Models::from_strs(svc, SYMPTOMS_TOML, CUES_TOML).unwrap_err();
+        let e = Models::from_strs(svc, SYMPTOMS_TOML, CUES_TOML, "").unwrap_err();
         assert!(e.to_string().contains("names both 微信 and QQ"), "{e}");
-        let e = Models::from_strs("[[service]]\nnom = 1", SYMPTOMS_TOML, CUES_TOML).unwrap_err();
+        let e =
+            Models::from_strs("[[service]]\nnom = 1", SYMPTOMS_TOML, CUES_TOML, "").unwrap_err();
         assert!(e.to_string().starts_with("services.toml:"), "{e}");
         let e = Models::from_strs(
             SERVICES_TOML,
             "[[symptom]]\nname=\"x\"\nterms=[\"a b\"]",
             CUES_TOML,
+            "",
         )
         .unwrap_err();
         assert!(e.to_string().contains("whitespace"), "{e}");
+        let e = Models::from_strs(SERVICES_TOML, SYMPTOMS_TOML, CUES_TOML, "# c\n微信 many\n")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("userdict.txt: line 2: frequency \"many\""),
+            "{e}"
+        );
+        let m = Models::from_strs(
+            SERVICES_TOML,
+            SYMPTOMS_TOML,
+            CUES_TOML,
+            "鹅厂 500 nz\n崩了吗\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.user_words[0],
+            ("鹅厂".into(), Some(500), Some("nz".into()))
+        );
+        assert_eq!(m.user_words[1], ("崩了吗".into(), None, None));
         let e = Models::from_dir(Path::new("/nonexistent")).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/services.toml"), "{e}");
     }
