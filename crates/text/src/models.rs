@@ -159,12 +159,15 @@ pub struct Models {
     pub symptoms: Vec<SymptomDef>,
     /// Cue lexicon.
     pub cues: CueDefs,
-    /// Extra jieba user words: (word, frequency if given, tag if given).
-    pub user_words: Vec<(String, Option<usize>, Option<String>)>,
+    /// Extra jieba user words from `userdict.txt`.
+    pub user_words: Vec<UserWord>,
 }
 
+/// One extra jieba word: the word, its frequency and its part-of-speech tag when given.
+pub type UserWord = (String, Option<usize>, Option<String>);
+
 /// Parses jieba's dictionary format (`word [freq] [tag]`, `#` comments).
-fn parse_userdict(text: &str) -> Result<Vec<(String, Option<usize>, Option<String>)>, TextError> {
+fn parse_userdict(text: &str) -> Result<Vec<UserWord>, TextError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
