@@ -78,6 +78,12 @@ struct SegResult<'a> {
     symptoms: Vec<(u8, bool)>,
 }
 
+/// Confidence clamped to [0.05, 0.99] and rounded to two decimals (0.85 + 0.05 is 0.9, not
+/// 0.90000004).
+fn round_confidence(x: f32) -> f32 {
+    (x.clamp(0.05, 0.99) * 100.0).round() / 100.0
+}
+
 fn is_break(s: &str) -> bool {
     s.chars().all(|c| {
         matches!(
@@ -226,7 +232,7 @@ impl Extractor {
                 kind,
                 symptoms: self.symptom_names(kind, &found),
                 cue: cue.to_owned(),
-                confidence: (conf * 0.9).clamp(0.05, 0.99),
+                confidence: round_confidence(conf * 0.9),
                 also: quoted.map(|q| q.also).unwrap_or_default(),
             });
         }
@@ -323,7 +329,7 @@ impl Extractor {
             kind,
             symptoms: self.symptom_names(kind, &r.symptoms),
             cue: same[0].cue.to_owned(),
-            confidence: (conf * weight).clamp(0.05, 0.99),
+            confidence: round_confidence(conf * weight),
             also: services
                 .iter()
                 .filter(|&&(_, s)| s != primary)
@@ -342,7 +348,9 @@ impl Extractor {
             let s = w.word;
             let e = self.lex.lookup(s);
             toks.push(Tok { s, e, clause });
-            if (e.has(role::QUESTION) || s.contains('?')) && questions.last() != Some(&clause) {
+            if (e.has(role::QUESTION) || s.contains('?') || s.ends_with('吗'))
+                && questions.last() != Some(&clause)
+            {
                 questions.push(clause);
             }
             if is_break(s) {
@@ -594,5 +602,102 @@ impl Extractor {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    fn ex() -> &'static Extractor {
+        static EX: OnceLock<Extractor> = OnceLock::new();
+        EX.get_or_init(Extractor::embedded)
+    }
+
+    fn sig(text: &str) -> Option<(SignalKind, String)> {
+        ex().extract(text).map(|s| (s.kind, s.service))
+    }
+
+    fn is(text: &str, kind: SignalKind, service: &str) {
+        assert_eq!(sig(text), Some((kind, service.to_owned())), "{text}");
+    }
+
+    #[test]
+    fn complaints_including_questions_aliases_and_traditional() {
+        use SignalKind::Complaint;
+        is("微信崩了", Complaint, "微信");
+        is("微信是不是崩了？", Complaint, "微信");
+        is("只有我vx发不出去图片吗", Complaint, "微信");
+        is("威信又双叒叕挂了[允悲]", Complaint, "微信");
+        is("ＱＱ登不上了", Complaint, "QQ");
+        is("小破站502了", Complaint, "B站");
+        is("微信當機了，無法傳送圖片", Complaint, "微信");
+        is("wechat down了？", Complaint, "微信");
+        is("#支付宝崩了# 付款码刷不出来", Complaint, "支付宝");
+        is("微信怎么回事，一直转圈", Complaint, "微信");
+    }
+
+    #[test]
+    fn recoveries_and_denials() {
+        is("微信恢复了", SignalKind::Recovery, "微信");
+        is("淘宝能下单了，刚才是真崩了", SignalKind::Recovery, "淘宝");
+        is("微信没崩，是你网不好", SignalKind::Denial, "微信");
+        is("我这边支付宝付款正常", SignalKind::Denial, "支付宝");
+        // Still down is a complaint; asking whether it is back is a complaint too.
+        is("微信还没恢复", SignalKind::Complaint, "微信");
+        is("微信好了吗", SignalKind::Complaint, "微信");
+    }
+
+    #[test]
+    fn other_senses_are_not_complaints() {
+        for t in [
+            "在微信上看到前任结婚了，心态崩了",
+            "考试挂了",
+            "刚在支付宝挂号",
+            "我的朋友圈炸了，全是点赞",
+            "用B站看网课，还是挂科了",
+            "我手机卡了",
+            "淘宝买的炸鸡锅到了",
+            "看了一下支付宝年度账单，我崩溃了",
+            "去年微信崩的那次我记得",
+            "要是微信崩了怎么办",
+            "又崩了？？",
+            "闲鱼挂了个二手相机",
+        ] {
+            assert_eq!(sig(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn reposts_weigh_own_words_apart() {
+        // The reposter's cue, the quoted service.
+        let s = ex()
+            .extract("我也是，图片发不出去 //@小明:微信又崩了")
+            .unwrap();
+        assert_eq!(
+            (s.kind, s.service.as_str()),
+            (SignalKind::Complaint, "微信")
+        );
+        assert!(s.symptoms.contains(&"图片/文件".to_owned()));
+        // The reposter's denial wins over the quoted complaint.
+        is(
+            "没崩，别慌 //@小鱼:微信是不是崩了",
+            SignalKind::Denial,
+            "微信",
+        );
+        // A bare repost keeps the quote's signal with less confidence than the author's own.
+        let own = ex().extract("微信崩了").unwrap().confidence;
+        let quoted = ex().extract("//@小鱼:微信崩了").unwrap().confidence;
+        assert!(quoted < own, "{quoted} < {own}");
+    }
+
+    #[test]
+    fn several_services_and_symptoms() {
+        let s = ex().extract("微信和QQ都登不上，图片也发不出去").unwrap();
+        assert_eq!(s.service, "微信");
+        assert_eq!(s.also, vec!["QQ"]);
+        assert_eq!(s.symptoms, vec!["登录", "图片/文件"]);
+        assert!((0.05..=0.99).contains(&s.confidence));
     }
 }
