@@ -194,6 +194,20 @@ mod tests {
     }
 
     #[test]
+    fn junk_never_panics() {
+        for junk in [
+            &b""[..],
+            b"\n\n",
+            b"\xff\xfe\x00garbage",
+            b"incident_id,service,start,end,acknowledged_at,symptoms,source,notes",
+            b"incident_id,service,start,end,acknowledged_at,symptoms,source,notes\n\"unterminated",
+            b"a,b,c\n1,2\n3,4,5,6,7\n",
+        ] {
+            let _ = parse_incidents(junk, "junk");
+        }
+    }
+
+    #[test]
     fn curated_labels_are_valid() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/labels/incidents.csv");
         let rows = read_incidents(&path).unwrap();

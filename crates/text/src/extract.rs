@@ -78,6 +78,9 @@ struct SegResult<'a> {
     symptoms: Vec<(u8, bool)>,
 }
 
+/// How many tokens away from a cue its service may be.
+const WINDOW: usize = 24;
+
 /// Confidence clamped to [0.05, 0.99] and rounded to two decimals (0.85 + 0.05 is 0.9, not
 /// 0.90000004).
 fn round_confidence(x: f32) -> f32 {
@@ -365,8 +368,12 @@ impl Extractor {
         let question_clauses = &tokens.questions;
         let mut r = SegResult::default();
         let cues = &self.models.cues;
+        let mut clause_start = 0usize;
         for i in 0..toks.len() {
             let t = toks[i];
+            if t.clause != toks[clause_start].clause {
+                clause_start = i;
+            }
             if let Some(sy) = t.e.symptom {
                 r.symptoms.push(sy);
             }
@@ -378,10 +385,9 @@ impl Extractor {
                 }
                 None => continue,
             };
-            let start = toks[..i]
-                .iter()
-                .rposition(|x| x.clause != t.clause)
-                .map_or(0, |p| p + 1);
+            // Bindings look at most WINDOW tokens away, which also keeps a pathological
+            // clause (a megabyte without punctuation) linear.
+            let start = clause_start.max(i.saturating_sub(WINDOW));
             if toks[start..i]
                 .iter()
                 .any(|x| x.e.has(role::PAST | role::HYPOTHETICAL))
@@ -528,7 +534,7 @@ impl Extractor {
             }
         }
         let clause = toks[i].clause;
-        for (j, x) in toks.iter().enumerate().skip(i + 1) {
+        for (j, x) in toks.iter().enumerate().skip(i + 1).take(WINDOW) {
             if x.clause != clause {
                 break;
             }
@@ -566,7 +572,7 @@ impl Extractor {
     fn previous_clause_service(&self, toks: &[Tok], start: usize) -> Option<(usize, Reach)> {
         let clause = toks.get(start)?.clause;
         let floor = clause.saturating_sub(2);
-        (0..start)
+        (start.saturating_sub(WINDOW)..start)
             .rev()
             .take_while(|&j| toks[j].clause >= floor)
             .find(|&j| toks[j].e.service.is_some_and(|(_, weak)| !weak))
@@ -690,6 +696,33 @@ mod tests {
         let own = ex().extract("微信崩了").unwrap().confidence;
         let quoted = ex().extract("//@小鱼:微信崩了").unwrap().confidence;
         assert!(quoted < own, "{quoted} < {own}");
+    }
+
+    #[test]
+    fn odd_text_never_panics() {
+        let huge = "微信崩了".repeat(64 * 1024);
+        for t in [
+            "",
+            " ",
+            "//@",
+            "//@:",
+            "微信//@",
+            "不",
+            "不了",
+            "能",
+            "#",
+            "[",
+            "\u{0}\u{7}微信\u{1b}[31m崩了",
+            "𠀀𠀁微信崩了😭😭",
+            "？？？",
+            "微信和",
+            "和微信",
+            huge.as_str(),
+        ] {
+            let _ = ex().extract(t);
+            let _ = ex().analyze_text(t);
+        }
+        assert!(ex().extract(&huge).is_some());
     }
 
     #[test]

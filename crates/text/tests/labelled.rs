@@ -82,14 +82,23 @@ fn background_chatter_is_not_complaints() {
         let v: serde_json::Value = serde_json::from_str(line).expect("background post parses");
         let text = v["text"].as_str().expect("text");
         n += 1;
-        if let Some(s) = ex.extract(text).filter(|s| s.kind == benglema_model::SignalKind::Complaint) {
+        if let Some(s) = ex
+            .extract(text)
+            .filter(|s| s.kind == benglema_model::SignalKind::Complaint)
+        {
             flagged.push(format!("{text} -> {}/{}", s.service, s.cue));
         }
     }
-    println!("background: {} of {n} posts read as complaints", flagged.len());
+    println!(
+        "background: {} of {n} posts read as complaints",
+        flagged.len()
+    );
     for f in &flagged {
         println!("  {f}");
     }
     assert!(n >= 600);
-    assert!(flagged.len() * 200 <= n, "more than 0.5% false complaints: {flagged:#?}");
+    assert!(
+        flagged.len() * 200 <= n,
+        "more than 0.5% false complaints: {flagged:#?}"
+    );
 }
