@@ -41,7 +41,6 @@ pub struct Extractor {
     jieba: Jieba,
     lex: Lexicon,
     models: Models,
-    hmm: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -80,6 +79,14 @@ struct SegResult<'a> {
 
 /// How many tokens away from a cue its service may be.
 const WINDOW: usize = 24;
+/// jieba's HMM guesses words missing from the dictionary. Every word the extractor needs is
+/// in the dictionary (the model terms are user words), so it is off: faster, and with it on
+/// the labelled figures are unchanged while held-out precision drops from 0.909 to 0.899.
+const HMM: bool = false;
+/// Confidence factor for a signal read only from quoted words (a bare repost).
+const QUOTED_WEIGHT: f32 = 0.85;
+/// Confidence factor for the reposter's cue applied to the quoted service.
+const LENT_SERVICE_WEIGHT: f32 = 0.9;
 
 /// Confidence clamped to [0.05, 0.99] and rounded to two decimals (0.85 + 0.05 is 0.9, not
 /// 0.90000004).
@@ -144,12 +151,7 @@ impl Extractor {
         for (w, freq, tag) in &models.user_words {
             jieba.add_word(w, *freq, tag.as_deref());
         }
-        Extractor {
-            jieba,
-            lex,
-            models,
-            hmm: false,
-        }
+        Extractor { jieba, lex, models }
     }
 
     /// An extractor over the models embedded from `models/`.
@@ -170,7 +172,7 @@ impl Extractor {
     /// Segments already-normalised text the way the extractor does.
     pub fn cut<'a>(&self, normalized: &'a str) -> Vec<&'a str> {
         self.jieba
-            .cut(normalized, self.hmm)
+            .cut(normalized, HMM)
             .into_iter()
             .map(|t| t.word)
             .collect()
@@ -213,7 +215,7 @@ impl Extractor {
             }
             let toks = self.tokenize(&seg.text);
             let r = self.analyze(&toks);
-            let quoted = self.decide(&r, 0.85);
+            let quoted = self.decide(&r, QUOTED_WEIGHT);
             let Some((kind, cue, conf)) = orphan else {
                 match quoted {
                     Some(sig) => return Some(sig),
@@ -235,7 +237,7 @@ impl Extractor {
                 kind,
                 symptoms: self.symptom_names(kind, &found),
                 cue: cue.to_owned(),
-                confidence: round_confidence(conf * 0.9),
+                confidence: round_confidence(conf * LENT_SERVICE_WEIGHT),
                 also: quoted.map(|q| q.also).unwrap_or_default(),
             });
         }
@@ -343,7 +345,7 @@ impl Extractor {
 
     /// Cuts normalised text and looks every token up, marking clauses and questions.
     fn tokenize<'a>(&self, text: &'a str) -> Tokens<'a> {
-        let words = self.jieba.cut(text, self.hmm);
+        let words = self.jieba.cut(text, HMM);
         let mut toks: Vec<Tok<'a>> = Vec::with_capacity(words.len());
         let mut clause = 0u32;
         let mut questions: Vec<u32> = Vec::new();
