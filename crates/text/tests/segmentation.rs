@@ -66,3 +66,38 @@ fn confounders_and_recoveries() {
             我也是 //@小明:微信又崩了 => 我/也是 | 微信/又崩/了"#]],
     );
 }
+
+/// Every multi-character model term is one token when cut alone: a user word or dictionary
+/// entry that splits one would silently blind the extractor to it.
+#[test]
+fn every_model_term_stays_whole() {
+    let ex = Extractor::embedded();
+    let m = ex.models();
+    let mut terms: Vec<&str> = Vec::new();
+    for s in &m.services {
+        terms.extend(s.aliases.iter().chain(&s.weak_aliases).map(String::as_str));
+    }
+    for s in &m.symptoms {
+        terms.extend(s.terms.iter().chain(&s.fallback_terms).map(String::as_str));
+    }
+    let c = &m.cues;
+    for list in [
+        &c.complaint.strong,
+        &c.complaint.bound,
+        &c.complaint.weak,
+        &c.recovery.terms,
+        &c.denial.terms,
+        &c.context.confounders,
+    ] {
+        terms.extend(list.iter().map(String::as_str));
+    }
+    let split: Vec<String> = terms
+        .iter()
+        .filter(|t| t.chars().count() >= 2)
+        .filter_map(|t| {
+            let toks = ex.cut(t);
+            (toks.len() != 1).then(|| format!("{t} => {}", toks.join("/")))
+        })
+        .collect();
+    assert!(split.is_empty(), "terms jieba splits: {split:#?}");
+}
