@@ -1,0 +1,203 @@
+//! Detector parameters, read from `models/detector.toml` (each key documented there).
+
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::DetectError;
+
+/// The default parameters, embedded from `models/detector.toml`.
+pub const DETECTOR_TOML: &str = include_str!("../../../models/detector.toml");
+
+/// Event-time settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeConfig {
+    /// Bucket width in seconds.
+    pub bucket_seconds: i64,
+    /// Allowed lateness in seconds.
+    pub allowed_lateness_seconds: i64,
+    /// IANA zone for displayed times and hours of the day.
+    pub display_zone: String,
+}
+
+/// Seasonal baseline settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineConfig {
+    /// Prior complaint share.
+    pub prior_share: f64,
+    /// Prior weight, in posts.
+    pub prior_posts: f64,
+    /// Half-life of the level, in buckets.
+    pub half_life_buckets: f64,
+    /// Floor of expected complaints per bucket.
+    pub min_expected: f64,
+    /// Learning rate of the hour-of-day factor.
+    pub hour_factor_rate: f64,
+    /// Winsorisation before learning, in standard deviations.
+    pub winsor_sigmas: f64,
+}
+
+/// CUSUM settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CusumConfig {
+    /// Rate ratio under the alternative.
+    pub shift_ratio: f64,
+    /// Alarm threshold, nats.
+    pub threshold: f64,
+    /// Minimum complaints from onset to alarm.
+    pub min_complaints: u64,
+}
+
+/// Event lifecycle settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// Quiet when complaints ≤ expected × quiet_ratio + quiet_slack.
+    pub quiet_ratio: f64,
+    /// See `quiet_ratio`.
+    pub quiet_slack: f64,
+    /// Quiet buckets that resolve an event.
+    pub resolve_buckets: u32,
+    /// Buckets after a resolution before a new alarm.
+    pub cooldown_buckets: u32,
+    /// Peak growth that publishes an update.
+    pub update_peak_factor: f64,
+    /// Minimum buckets between updates.
+    pub min_update_buckets: u32,
+    /// Strong severity: peak complaints per minute.
+    pub strong_peak_rate: f64,
+    /// Strong severity: peak over baseline.
+    pub strong_ratio: f64,
+    /// Moderate severity: peak complaints per minute.
+    pub moderate_peak_rate: f64,
+    /// Moderate severity: peak over baseline.
+    pub moderate_ratio: f64,
+    /// Terms per event.
+    pub top_terms: usize,
+    /// Sample post ids per event.
+    pub sample_posts: usize,
+}
+
+/// All detector parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorConfig {
+    /// Event time.
+    pub time: TimeConfig,
+    /// Baseline.
+    pub baseline: BaselineConfig,
+    /// Change-point test.
+    pub cusum: CusumConfig,
+    /// Event lifecycle.
+    pub lifecycle: LifecycleConfig,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self::from_toml(DETECTOR_TOML).expect("embedded detector.toml is validated by tests")
+    }
+}
+
+impl DetectorConfig {
+    /// Parses and validates a detector TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, DetectError> {
+        let c: DetectorConfig =
+            toml::from_str(text).map_err(|e| DetectError::Config(e.to_string()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Reads a detector TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, DetectError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| DetectError::Config(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| DetectError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// The display zone.
+    pub fn zone(&self) -> Tz {
+        self.time.display_zone.parse().expect("validated zone")
+    }
+
+    fn validate(&self) -> Result<(), DetectError> {
+        let bad = |m: String| Err(DetectError::Config(m));
+        if !(1..=86_400).contains(&self.time.bucket_seconds) {
+            return bad(format!(
+                "time.bucket_seconds = {} must be within 1..=86400",
+                self.time.bucket_seconds
+            ));
+        }
+        if self.time.allowed_lateness_seconds < 0 {
+            return bad("time.allowed_lateness_seconds must not be negative".into());
+        }
+        if self.time.display_zone.parse::<Tz>().is_err() {
+            return bad(format!(
+                "time.display_zone = {:?} is not an IANA zone such as \"Asia/Shanghai\"",
+                self.time.display_zone
+            ));
+        }
+        let b = &self.baseline;
+        for (k, v) in [
+            ("baseline.prior_share", b.prior_share),
+            ("baseline.prior_posts", b.prior_posts),
+            ("baseline.half_life_buckets", b.half_life_buckets),
+            ("baseline.min_expected", b.min_expected),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(format!("{k} = {v} must be a positive number"));
+            }
+        }
+        if !(0.0..=1.0).contains(&b.hour_factor_rate) {
+            return bad("baseline.hour_factor_rate must be within [0, 1]".into());
+        }
+        if !(self.cusum.shift_ratio > 1.0 && self.cusum.threshold > 0.0) {
+            return bad(
+                "cusum.shift_ratio must exceed 1 and cusum.threshold must be positive".into(),
+            );
+        }
+        let l = &self.lifecycle;
+        if l.resolve_buckets == 0 || l.update_peak_factor < 1.0 || l.quiet_ratio < 1.0 {
+            return bad(
+                "lifecycle.resolve_buckets must be ≥ 1, update_peak_factor ≥ 1, quiet_ratio ≥ 1"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_config_is_valid() {
+        let c = DetectorConfig::from_toml(DETECTOR_TOML).unwrap();
+        assert_eq!(c.time.bucket_seconds, 60);
+        assert_eq!(c.zone(), chrono_tz::Asia::Shanghai);
+    }
+
+    #[test]
+    fn bad_configs_are_explained() {
+        let e = DetectorConfig::from_toml(&DETECTOR_TOML.replace("Asia/Shanghai", "Mars/Base"))
+            .unwrap_err();
+        assert!(e.to_string().contains("not an IANA zone"), "{e}");
+        let e = DetectorConfig::from_toml(
+            &DETECTOR_TOML.replace("bucket_seconds = 60", "bucket_seconds = 0"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("bucket_seconds = 0"), "{e}");
+        let e =
+            DetectorConfig::from_toml(&format!("{DETECTOR_TOML}\n[extra]\nx = 1\n")).unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
+        let e = DetectorConfig::from_toml(
+            &DETECTOR_TOML.replace("shift_ratio = 5.0", "shift_ratio = 0.5"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("shift_ratio"), "{e}");
+    }
+}

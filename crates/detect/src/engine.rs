@@ -1,0 +1,559 @@
+//! The detection engine: event-time buckets per service, watermarks, one baseline and one
+//! change-point model per series, and the event lifecycle.
+//!
+//! Posts go in with [`Engine::observe`] in any order within the allowed lateness. The
+//! watermark is the newest event time seen minus the allowed lateness; every bucket whose
+//! end the watermark passes is closed, in order, empty ones included, and each series takes
+//! one step. [`Engine::advance_to`] moves the watermark without a post (an idle input must
+//! not stall it) and [`Engine::flush`] closes everything at end of input. A post whose
+//! bucket is already closed is *late*: counted, not added. A post id seen within the
+//! lateness horizon is a *duplicate*: counted, not added.
+//!
+//! Everything the engine knows is in [`EngineState`], which serialises with serde: a run
+//! restored from a snapshot produces exactly what an uninterrupted run does. The engine
+//! does no I/O and reads no clock.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use benglema_model::{EventStatus, OutageEvent, Severity, Signal, SignalKind};
+use chrono::{DateTime, FixedOffset, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::Baseline;
+use crate::model::{AnyModel, ChangePointModel, Cusum};
+use crate::DetectorConfig;
+
+/// Empty buckets stepped through at most when the input jumps ahead; a longer gap is a gap
+/// in the data, and the series' runs restart after it.
+const MAX_EMPTY_STEPS: i64 = 2 * 1440;
+/// How far back (in buckets) an onset may lie before its alarm.
+const MAX_ONSET_LAG: usize = 240;
+
+/// One post as the engine sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    /// Post id, for de-duplication.
+    pub id: &'a str,
+    /// Event time, seconds since the Unix epoch.
+    pub at: i64,
+    /// The extractor's signal, if any.
+    pub signal: Option<&'a Signal>,
+    /// Content terms of the post (for an event's top terms); only used for complaints.
+    pub terms: &'a [&'a str],
+}
+
+/// What became of an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Counted.
+    Accepted,
+    /// Same id seen before: not counted again.
+    Duplicate,
+    /// Its bucket was already closed: counted as late.
+    Late,
+}
+
+/// One closed bucket of one series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    /// Service.
+    pub service: String,
+    /// Bucket start.
+    pub bucket_start: DateTime<FixedOffset>,
+    /// Complaints in the bucket.
+    pub complaints: u64,
+    /// All posts in the bucket.
+    pub posts: u64,
+    /// Expected complaints (the baseline).
+    pub expected: f64,
+    /// Change evidence in [0, 1].
+    pub score: f64,
+    /// Whether the model alarmed in this bucket.
+    pub alarm: bool,
+    /// Whether an event of this service is open.
+    pub in_event: bool,
+}
+
+/// What the engine emits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// An event opened, changed or resolved.
+    Event(OutageEvent),
+    /// A closed bucket of a series (only with [`EngineOptions::series`]).
+    Series(SeriesPoint),
+}
+
+/// Engine options that are not detector parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Emit a [`SeriesPoint`] per series per closed bucket.
+    pub series: bool,
+}
+
+/// Counters of what came in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Posts counted.
+    pub posts: u64,
+    /// Complaint signals counted (a post naming two services counts twice).
+    pub complaints: u64,
+    /// Duplicates ignored.
+    pub duplicates: u64,
+    /// Late posts ignored.
+    pub late: u64,
+    /// Buckets closed.
+    pub buckets: u64,
+    /// Events opened.
+    pub events: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct ServiceBucket {
+    complaints: u64,
+    recoveries: u64,
+    symptoms: BTreeMap<String, u64>,
+    terms: BTreeMap<String, u64>,
+    samples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Bucket {
+    posts: u64,
+    complaint_posts: u64,
+    services: BTreeMap<String, ServiceBucket>,
+}
+
+/// A closed bucket kept for onset accounting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Recent {
+    bucket: i64,
+    expected: f64,
+    content: ServiceBucket,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct OpenEvent {
+    id: String,
+    onset: i64,
+    detected: i64,
+    score: f64,
+    baseline: f64,
+    peak_bucket: i64,
+    peak: u64,
+    complaints: u64,
+    symptoms: BTreeMap<String, u64>,
+    terms: BTreeMap<String, u64>,
+    samples: Vec<String>,
+    published_peak: u64,
+    published_symptom: Option<String>,
+    last_update: i64,
+    quiet_run: u32,
+    first_quiet: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Series {
+    baseline: Baseline,
+    model: AnyModel,
+    recent: VecDeque<Recent>,
+    event: Option<OpenEvent>,
+    cooldown: u32,
+}
+
+/// Everything the engine knows; serialise it to checkpoint, pass it to
+/// [`Engine::restore`] to resume.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineState {
+    /// First bucket not yet closed.
+    next_bucket: Option<i64>,
+    /// Newest event time seen.
+    max_seen: Option<i64>,
+    open: BTreeMap<i64, Bucket>,
+    seen: FxHashMap<String, i64>,
+    series: BTreeMap<String, Series>,
+    stats: Stats,
+}
+
+/// The detection engine. See the module documentation.
+pub struct Engine {
+    config: DetectorConfig,
+    zone: Tz,
+    options: EngineOptions,
+    state: EngineState,
+}
+
+/// FNV-1a, for event ids that are stable across runs, machines and versions.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+fn top(map: &BTreeMap<String, u64>) -> Option<&String> {
+    // Largest count, ties broken by name, so the choice is deterministic.
+    map.iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(k, _)| k)
+}
+
+impl Engine {
+    /// A fresh engine.
+    pub fn new(config: DetectorConfig, options: EngineOptions) -> Self {
+        Self::restore(config, options, EngineState::default())
+    }
+
+    /// An engine resuming from a snapshot.
+    pub fn restore(config: DetectorConfig, options: EngineOptions, state: EngineState) -> Self {
+        Engine {
+            zone: config.zone(),
+            config,
+            options,
+            state,
+        }
+    }
+
+    /// A copy of the state, to checkpoint.
+    pub fn snapshot(&self) -> EngineState {
+        self.state.clone()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.state.stats
+    }
+
+    /// The watermark: every bucket ending at or before it is closed (seconds).
+    pub fn watermark(&self) -> Option<i64> {
+        self.state
+            .next_bucket
+            .map(|b| b * self.config.time.bucket_seconds)
+    }
+
+    /// Takes one post.
+    pub fn observe(&mut self, obs: Observation<'_>, out: &mut Vec<Output>) -> Admission {
+        let bs = self.config.time.bucket_seconds;
+        let st = &mut self.state;
+        if st.seen.contains_key(obs.id) {
+            st.stats.duplicates += 1;
+            return Admission::Duplicate;
+        }
+        let b = obs.at.div_euclid(bs);
+        if st.next_bucket.is_some_and(|nb| b < nb) {
+            st.stats.late += 1;
+            return Admission::Late;
+        }
+        st.seen.insert(obs.id.to_owned(), obs.at);
+        st.stats.posts += 1;
+        let bucket = st.open.entry(b).or_default();
+        bucket.posts += 1;
+        if let Some(sig) = obs.signal {
+            let kind = sig.kind;
+            if kind == SignalKind::Complaint {
+                bucket.complaint_posts += 1;
+            }
+            for service in std::iter::once(&sig.service).chain(&sig.also) {
+                let sb = bucket.services.entry(service.clone()).or_default();
+                match kind {
+                    SignalKind::Complaint => {
+                        st.stats.complaints += 1;
+                        sb.complaints += 1;
+                        for s in &sig.symptoms {
+                            *sb.symptoms.entry(s.clone()).or_default() += 1;
+                        }
+                        for t in obs.terms {
+                            *sb.terms.entry((*t).to_owned()).or_default() += 1;
+                        }
+                        if sb.samples.len() < self.config.lifecycle.sample_posts {
+                            sb.samples.push(obs.id.to_owned());
+                        }
+                    }
+                    SignalKind::Recovery => sb.recoveries += 1,
+                    SignalKind::Denial => {}
+                }
+            }
+        }
+        if st.max_seen.is_none_or(|m| obs.at > m) {
+            st.max_seen = Some(obs.at);
+            let wm = obs.at - self.config.time.allowed_lateness_seconds;
+            self.advance_to(wm, out);
+        }
+        Admission::Accepted
+    }
+
+    /// Moves the watermark to `watermark` (seconds) and closes every bucket that ends at or
+    /// before it. Use it when the input is idle; it never moves the watermark back.
+    pub fn advance_to(&mut self, watermark: i64, out: &mut Vec<Output>) {
+        let bs = self.config.time.bucket_seconds;
+        // Buckets b with (b + 1) * bs <= watermark are closable.
+        let last = watermark.div_euclid(bs) - 1;
+        let Some(first) = self
+            .state
+            .next_bucket
+            .or_else(|| self.state.open.keys().next().copied())
+        else {
+            return;
+        };
+        let mut b = first;
+        while b <= last {
+            // Skip a long stretch of nothing straight to the next open bucket.
+            if b - first >= MAX_EMPTY_STEPS && !self.state.open.contains_key(&b) {
+                let next = self.state.open.keys().next().copied().unwrap_or(last + 1);
+                if next > b {
+                    for s in self.state.series.values_mut() {
+                        s.model.reset();
+                        s.recent.clear();
+                    }
+                    b = next.min(last + 1);
+                    continue;
+                }
+            }
+            self.close(b, out);
+            b += 1;
+        }
+        if b > first || self.state.next_bucket.is_none() {
+            self.state.next_bucket = Some(b.max(first));
+        }
+    }
+
+    /// End of input: closes every open bucket. Open events stay open.
+    pub fn flush(&mut self, out: &mut Vec<Output>) {
+        if let Some(&last) = self.state.open.keys().next_back() {
+            let bs = self.config.time.bucket_seconds;
+            self.advance_to((last + 1) * bs, out);
+        }
+    }
+
+    fn close(&mut self, b: i64, out: &mut Vec<Output>) {
+        let bs = self.config.time.bucket_seconds;
+        let minutes = bs as f64 / 60.0;
+        let bucket = self.state.open.remove(&b).unwrap_or_default();
+        let exposure = bucket.posts - bucket.complaint_posts;
+        let start = to_local(&self.zone, b * bs);
+        let hour = start.hour() as usize;
+        let cfg = &self.config;
+        for name in bucket.services.keys() {
+            if !self.state.series.contains_key(name) {
+                self.state.series.insert(
+                    name.clone(),
+                    Series {
+                        baseline: Baseline::default(),
+                        model: AnyModel::Cusum(Cusum::new(&cfg.cusum)),
+                        recent: VecDeque::new(),
+                        event: None,
+                        cooldown: 0,
+                    },
+                );
+            }
+        }
+        let mut services = bucket.services;
+        for (name, s) in self.state.series.iter_mut() {
+            let content = services.remove(name).unwrap_or_default();
+            let x = content.complaints;
+            let expected = s.baseline.expected(&cfg.baseline, exposure, hour);
+            let step = s.model.step(x, expected);
+            s.recent.push_back(Recent {
+                bucket: b,
+                expected,
+                content: content.clone(),
+            });
+            if s.recent.len() > MAX_ONSET_LAG {
+                s.recent.pop_front();
+            }
+            let lc = &cfg.lifecycle;
+            let mut emit: Option<EventStatus> = None;
+            if let Some(ev) = s.event.as_mut() {
+                ev.complaints += x;
+                add_counts(&mut ev.symptoms, &content.symptoms);
+                add_counts(&mut ev.terms, &content.terms);
+                for id in &content.samples {
+                    if ev.samples.len() < lc.sample_posts {
+                        ev.samples.push(id.clone());
+                    }
+                }
+                if x > ev.peak {
+                    ev.peak = x;
+                    ev.peak_bucket = b;
+                }
+                if x as f64 <= expected * lc.quiet_ratio + lc.quiet_slack {
+                    if ev.quiet_run == 0 {
+                        ev.first_quiet = b;
+                    }
+                    ev.quiet_run += 1;
+                } else {
+                    ev.quiet_run = 0;
+                }
+                if ev.quiet_run >= lc.resolve_buckets {
+                    emit = Some(EventStatus::Resolved);
+                } else if b - ev.last_update >= lc.min_update_buckets as i64 {
+                    let grew = ev.peak as f64 >= ev.published_peak as f64 * lc.update_peak_factor;
+                    let lead = top(&ev.symptoms).cloned();
+                    if grew || (lead.is_some() && lead != ev.published_symptom) {
+                        emit = Some(EventStatus::Updated);
+                    }
+                }
+            } else if s.cooldown > 0 {
+                s.cooldown -= 1;
+                if s.cooldown == 0 {
+                    s.model.reset();
+                }
+            } else if step.alarm {
+                let lag = (step.onset_lag as usize).min(s.recent.len() - 1);
+                let from = s.recent.len() - 1 - lag;
+                let onset = s.recent[from].bucket;
+                let mut ev = OpenEvent {
+                    id: format!(
+                        "{}-{:08x}",
+                        local_id(&self.zone, onset * bs),
+                        fnv1a(format!("{name}@{}", onset * bs).as_bytes()) as u32
+                    ),
+                    onset,
+                    detected: b,
+                    score: step.statistic,
+                    baseline: s.recent[from].expected,
+                    peak_bucket: onset,
+                    peak: 0,
+                    complaints: 0,
+                    symptoms: BTreeMap::new(),
+                    terms: BTreeMap::new(),
+                    samples: Vec::new(),
+                    published_peak: 0,
+                    published_symptom: None,
+                    last_update: b,
+                    quiet_run: 0,
+                    first_quiet: b,
+                };
+                for r in s.recent.iter().skip(from) {
+                    let c = &r.content;
+                    ev.complaints += c.complaints;
+                    if c.complaints > ev.peak {
+                        ev.peak = c.complaints;
+                        ev.peak_bucket = r.bucket;
+                    }
+                    add_counts(&mut ev.symptoms, &c.symptoms);
+                    add_counts(&mut ev.terms, &c.terms);
+                    for id in &c.samples {
+                        if ev.samples.len() < lc.sample_posts {
+                            ev.samples.push(id.clone());
+                        }
+                    }
+                }
+                s.event = Some(ev);
+                self.state.stats.events += 1;
+                emit = Some(EventStatus::Open);
+            } else if step.statistic < cfg.cusum.threshold / 2.0 {
+                s.baseline.learn(&cfg.baseline, x, exposure, hour);
+            }
+            if let Some(status) = emit {
+                let ev = s.event.as_mut().expect("an event to publish");
+                ev.published_peak = ev.peak;
+                ev.published_symptom = top(&ev.symptoms).cloned();
+                ev.last_update = b;
+                let ended = (status == EventStatus::Resolved).then_some(ev.first_quiet * bs);
+                out.push(Output::Event(render(
+                    ev, name, status, ended, bs, minutes, &self.zone, cfg,
+                )));
+                if status == EventStatus::Resolved {
+                    s.event = None;
+                    s.model.reset();
+                    s.cooldown = lc.cooldown_buckets;
+                }
+            }
+            if self.options.series {
+                out.push(Output::Series(SeriesPoint {
+                    service: name.clone(),
+                    bucket_start: start,
+                    complaints: x,
+                    posts: bucket.posts,
+                    expected,
+                    score: step.score,
+                    alarm: step.alarm,
+                    in_event: s.event.is_some(),
+                }));
+            }
+        }
+        self.state.stats.buckets += 1;
+        // Ids older than the lateness horizon can only come back late: forget them.
+        let horizon = (b + 1) * bs - self.config.time.allowed_lateness_seconds - bs;
+        self.state.seen.retain(|_, at| *at >= horizon);
+    }
+}
+
+fn to_local(zone: &Tz, secs: i64) -> DateTime<FixedOffset> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .unwrap_or_default()
+        .with_timezone(zone)
+        .fixed_offset()
+}
+
+/// The readable part of an event id: the onset in local time, `20211018-0912`.
+fn local_id(zone: &Tz, secs: i64) -> String {
+    to_local(zone, secs).format("%Y%m%d-%H%M").to_string()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    ev: &OpenEvent,
+    service: &str,
+    status: EventStatus,
+    ended: Option<i64>,
+    bs: i64,
+    minutes: f64,
+    zone: &Tz,
+    cfg: &DetectorConfig,
+) -> OutageEvent {
+    let lc = &cfg.lifecycle;
+    let peak_rate = ev.peak as f64 / minutes;
+    let baseline_rate = ev.baseline / minutes;
+    let ratio = peak_rate / baseline_rate.max(1e-9);
+    let severity = if peak_rate >= lc.strong_peak_rate && ratio >= lc.strong_ratio {
+        Severity::Strong
+    } else if peak_rate >= lc.moderate_peak_rate && ratio >= lc.moderate_ratio {
+        Severity::Moderate
+    } else {
+        Severity::Weak
+    };
+    let total: u64 = ev.symptoms.values().sum();
+    let mut symptoms: Vec<(String, f64)> = ev
+        .symptoms
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                (*v as f64 / total.max(1) as f64 * 100.0).round() / 100.0,
+            )
+        })
+        .collect();
+    symptoms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut terms: Vec<(&String, &u64)> = ev.terms.iter().collect();
+    terms.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    OutageEvent {
+        event_id: ev.id.clone(),
+        service: service.to_owned(),
+        status,
+        started_at: to_local(zone, ev.onset * bs),
+        detected_at: to_local(zone, (ev.detected + 1) * bs),
+        peak_at: to_local(zone, ev.peak_bucket * bs),
+        ended_at: ended.map(|e| to_local(zone, e)),
+        peak_rate,
+        baseline_rate,
+        severity,
+        score: ev.score,
+        complaints: ev.complaints,
+        symptoms,
+        top_terms: terms
+            .into_iter()
+            .take(lc.top_terms)
+            .map(|(t, _)| t.clone())
+            .collect(),
+        sample_post_ids: ev.samples.clone(),
+    }
+}

@@ -1,0 +1,27 @@
+//! # benglema-detect
+//!
+//! The outage detection engine: pure, deterministic, no I/O, no clock.
+//!
+//! - [`Engine`] takes [`Observation`]s (a post's id, event time and extractor signal) and
+//!   emits [`Output`]s: outage events as they open, update and resolve, and optionally a
+//!   [`SeriesPoint`] per service per closed bucket; its [`EngineState`] snapshots and
+//!   restores with serde;
+//! - [`Baseline`]: the seasonal expectation of complaints per bucket;
+//! - [`ChangePointModel`] with [`Cusum`]: online change-point tests that estimate the onset;
+//! - [`DetectorConfig`]: every parameter, from `models/detector.toml`.
+
+mod baseline;
+mod config;
+mod engine;
+mod error;
+mod model;
+
+pub use baseline::Baseline;
+pub use config::{
+    BaselineConfig, CusumConfig, DetectorConfig, LifecycleConfig, TimeConfig, DETECTOR_TOML,
+};
+pub use engine::{
+    Admission, Engine, EngineOptions, EngineState, Observation, Output, SeriesPoint, Stats,
+};
+pub use error::DetectError;
+pub use model::{AnyModel, ChangePointModel, Cusum, Step};

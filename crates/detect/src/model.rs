@@ -1,0 +1,254 @@
+//! Online change-point models behind one trait. Each takes one bucket at a time (`step`)
+//! with the count and the baseline's expectation, and says how much evidence there is of
+//! an upward change, whether to alarm, and where the change began.
+//!
+//! [`Cusum`] is Page's CUSUM for a Poisson rate: the log-likelihood ratio of "rate is
+//! `shift_ratio` × expected" against "rate is expected" is `x·ln ρ − (ρ − 1)·λ` per bucket;
+//! the statistic `S = max(0, S + llr)` alarms above `threshold`. At the alarm the onset is
+//! estimated by generalised likelihood ratio over the current run: for every candidate start
+//! k the post-change ratio is estimated from the data (ρ̂ = Σx / Σλ from k on) and the k
+//! with the largest log-likelihood ratio wins. That is the change point itself, not the
+//! alarm time, and noise just before the change does not drag it early.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::CusumConfig;
+
+/// What a model says after one bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// Evidence of an upward change mapped to [0, 1].
+    pub score: f64,
+    /// The model's own statistic (nats for CUSUM).
+    pub statistic: f64,
+    /// Whether the evidence crossed the alarm threshold in this bucket.
+    pub alarm: bool,
+    /// Buckets back from this one to the estimated onset (0 = this bucket).
+    pub onset_lag: u32,
+    /// Count since the estimated onset, this bucket included.
+    pub since_onset: u64,
+}
+
+/// An online change-point detector for one series.
+pub trait ChangePointModel {
+    /// Takes one bucket: its count and the expected count.
+    fn step(&mut self, count: u64, expected: f64) -> Step;
+    /// Forgets the current run (after an event resolves).
+    fn reset(&mut self);
+}
+
+/// Page's CUSUM for an upward shift of a Poisson rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cusum {
+    ln_ratio: f64,
+    ratio_minus_one: f64,
+    threshold: f64,
+    min_complaints: u64,
+    s: f64,
+    /// Buckets since S was last zero.
+    run: u32,
+    /// Count since S was last zero.
+    run_count: u64,
+    /// (count, expected) of the run's buckets, newest last, at most `MAX_RUN`.
+    buf: VecDeque<(u64, f64)>,
+    alarmed: bool,
+}
+
+/// Longest run kept for onset estimation, in buckets.
+const MAX_RUN: usize = 240;
+
+/// The generalised-likelihood-ratio onset over a run: index into `buf` of the best start,
+/// and the count from there on.
+fn glr_onset(buf: &VecDeque<(u64, f64)>) -> (usize, u64) {
+    let (mut sx, mut sl) = (0.0f64, 0.0f64);
+    let mut best = (f64::NEG_INFINITY, buf.len().saturating_sub(1), 0u64);
+    for (k, &(x, l)) in buf.iter().enumerate().rev() {
+        sx += x as f64;
+        sl += l;
+        let ratio = sx / sl.max(1e-12);
+        let ll = if ratio > 1.0 {
+            sx * ratio.ln() - (ratio - 1.0) * sl
+        } else {
+            0.0
+        };
+        // `>=` prefers the earliest start among equals; a start with no count is no onset.
+        if ll >= best.0 && x > 0 {
+            best = (ll, k, sx as u64);
+        }
+    }
+    (best.1, best.2)
+}
+
+impl Cusum {
+    /// A CUSUM with the given parameters.
+    pub fn new(c: &CusumConfig) -> Self {
+        Cusum {
+            ln_ratio: c.shift_ratio.ln(),
+            ratio_minus_one: c.shift_ratio - 1.0,
+            threshold: c.threshold,
+            min_complaints: c.min_complaints,
+            s: 0.0,
+            run: 0,
+            run_count: 0,
+            buf: VecDeque::new(),
+            alarmed: false,
+        }
+    }
+}
+
+impl ChangePointModel for Cusum {
+    fn step(&mut self, count: u64, expected: f64) -> Step {
+        let llr = count as f64 * self.ln_ratio - self.ratio_minus_one * expected;
+        let s = self.s + llr;
+        if s <= 0.0 {
+            self.reset();
+        } else {
+            self.s = s;
+            self.run += 1;
+            self.run_count += count;
+            self.buf.push_back((count, expected));
+            if self.buf.len() > MAX_RUN {
+                self.buf.pop_front();
+            }
+        }
+        let (mut onset_lag, mut since_onset) = (self.run.saturating_sub(1), self.run_count);
+        let mut fire = false;
+        if !self.alarmed && self.s > self.threshold {
+            let (k, n) = glr_onset(&self.buf);
+            onset_lag = (self.buf.len() - 1 - k) as u32;
+            since_onset = n;
+            fire = n >= self.min_complaints;
+            self.alarmed = fire;
+        }
+        Step {
+            score: self.s / (self.s + self.threshold),
+            statistic: self.s,
+            alarm: fire,
+            onset_lag,
+            since_onset,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.s = 0.0;
+        self.run = 0;
+        self.run_count = 0;
+        self.buf.clear();
+        self.alarmed = false;
+    }
+}
+
+/// The models a series can run, as one serialisable value (add variants for new models).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum AnyModel {
+    /// Page's CUSUM.
+    Cusum(Cusum),
+}
+
+impl ChangePointModel for AnyModel {
+    fn step(&mut self, count: u64, expected: f64) -> Step {
+        match self {
+            AnyModel::Cusum(m) => m.step(count, expected),
+        }
+    }
+    fn reset(&mut self) {
+        match self {
+            AnyModel::Cusum(m) => m.reset(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DetectorConfig;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, Poisson};
+
+    fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u64 {
+        Poisson::new(lambda).unwrap().sample(rng) as u64
+    }
+
+    #[test]
+    fn onset_exact_on_a_clean_step() {
+        let c = DetectorConfig::default().cusum;
+        let mut m = Cusum::new(&c);
+        let change = 100;
+        for t in 0..200u32 {
+            let x = if t < change { 0 } else { 4 };
+            let s = m.step(x, 0.2);
+            if s.alarm {
+                assert_eq!(t - s.onset_lag, change);
+                assert!(t - change <= 3, "delay {}", t - change);
+                return;
+            }
+        }
+        panic!("no alarm");
+    }
+
+    #[test]
+    fn onset_within_two_buckets_on_noisy_steps() {
+        let c = DetectorConfig::default().cusum;
+        // A quiet series (0.2 complaints a minute, typical of a large service on a normal
+        // day) steps to 15 times that, with Poisson noise on both sides.
+        let (mut close, mut delays) = (0, Vec::new());
+        let seeds = 100;
+        for seed in 0..seeds {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut m = Cusum::new(&c);
+            let change = 300;
+            let mut alarm = None;
+            for t in 0..400 {
+                let lambda = if t < change { 0.2 } else { 3.0 };
+                let s = m.step(poisson(&mut rng, lambda), 0.2);
+                if s.alarm {
+                    alarm = Some((t, t - s.onset_lag as usize));
+                    break;
+                }
+            }
+            let (at, onset) = alarm.expect("the step is detected");
+            assert!(at >= change, "seed {seed}: alarm at {at} before the change");
+            delays.push(at - change);
+            // Noise right before a change can make an earlier start just as likely.
+            assert!(onset.abs_diff(change) <= 20, "seed {seed}: onset {onset}");
+            close += (onset.abs_diff(change) <= 2) as usize;
+        }
+        delays.sort_unstable();
+        println!(
+            "onset within 2 buckets: {close}/{seeds}; median delay {}",
+            delays[delays.len() / 2]
+        );
+        assert!(
+            close * 10 >= seeds as usize * 9,
+            "only {close}/{seeds} onsets within 2 buckets"
+        );
+        assert!(delays[delays.len() / 2] <= 3);
+    }
+
+    #[test]
+    fn alarms_once_per_run_and_resets() {
+        let c = DetectorConfig::default().cusum;
+        let mut m = Cusum::new(&c);
+        let alarms = (0..50).filter(|_| m.step(10, 0.5).alarm).count();
+        assert_eq!(alarms, 1);
+        m.reset();
+        assert_eq!(m.step(0, 0.5).statistic, 0.0);
+        assert!((0..50).any(|_| m.step(10, 0.5).alarm));
+    }
+
+    #[test]
+    fn stray_complaints_on_a_quiet_series_do_not_alarm() {
+        let c = DetectorConfig::default().cusum;
+        let mut m = Cusum::new(&c);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        // A month of one-minute buckets with 0.05 expected and Poisson noise at that rate.
+        let alarms = (0..43_200)
+            .filter(|_| m.step(poisson(&mut rng, 0.05), 0.05).alarm)
+            .count();
+        assert_eq!(alarms, 0);
+    }
+}

@@ -1,0 +1,302 @@
+//! The engine on seeded synthetic streams: seasonal background traffic with Poisson
+//! complaint noise, optionally an outage. No wall clock anywhere: event time only.
+
+use benglema_detect::{Admission, DetectorConfig, Engine, EngineOptions, Observation, Output};
+use benglema_model::{EventStatus, OutageEvent, Signal, SignalKind};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Poisson};
+
+/// 2021-10-18T00:00:00+08:00.
+const T0: i64 = 1_634_486_400;
+
+struct Outage {
+    service: &'static str,
+    start_min: i64,
+    minutes: i64,
+    /// Complaints per minute at the plateau.
+    rate: f64,
+}
+
+struct Post {
+    id: String,
+    at: i64,
+    signal: Option<Signal>,
+}
+
+fn complaint(service: &str, symptom: &str) -> Signal {
+    Signal {
+        service: service.to_owned(),
+        kind: SignalKind::Complaint,
+        symptoms: vec![symptom.to_owned()],
+        cue: "崩了".to_owned(),
+        confidence: 0.9,
+        also: vec![],
+    }
+}
+
+/// Diurnal volume: quiet at 04:00, busy at 21:00 (local = T0's zone).
+fn volume(minute: i64) -> f64 {
+    let h = (minute % 1440) as f64 / 60.0;
+    let day = 0.55 - 0.45 * ((h - 4.0) / 24.0 * std::f64::consts::TAU).cos();
+    60.0 * day
+}
+
+/// A seeded stream: posts in mostly ascending time, a little jitter within a minute.
+fn stream(seed: u64, minutes: i64, outages: &[Outage]) -> Vec<Post> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = Vec::new();
+    let services = ["微信", "QQ", "支付宝", "淘宝", "12306"];
+    for m in 0..minutes {
+        let n = Poisson::new(volume(m)).unwrap().sample(&mut rng) as u64;
+        for _ in 0..n {
+            let at = T0 + m * 60 + rng.random_range(0..60);
+            // Stray complaints: about 1 in 2,000 posts, spread over services.
+            let signal = (rng.random::<f64>() < 0.0005)
+                .then(|| complaint(services[rng.random_range(0..services.len())], "登录"));
+            out.push(Post {
+                id: format!("p{}", out.len()),
+                at,
+                signal,
+            });
+        }
+        for o in outages {
+            let k = m - o.start_min;
+            if (0..o.minutes).contains(&k) {
+                // Ramp over 5 minutes, then plateau.
+                let rate = o.rate * ((k + 1) as f64 / 5.0).min(1.0);
+                let c = Poisson::new(rate).unwrap().sample(&mut rng) as u64;
+                for _ in 0..c {
+                    let at = T0 + m * 60 + rng.random_range(0..60);
+                    let symptom = if rng.random::<f64>() < 0.6 {
+                        "图片/文件"
+                    } else {
+                        "登录"
+                    };
+                    out.push(Post {
+                        id: format!("p{}", out.len()),
+                        at,
+                        signal: Some(complaint(o.service, symptom)),
+                    });
+                }
+            }
+        }
+    }
+    out.sort_by_key(|p| p.at);
+    out
+}
+
+fn run(engine: &mut Engine, posts: &[Post], out: &mut Vec<Output>) {
+    for p in posts {
+        let terms = ["图片", "发不出去"];
+        engine.observe(
+            Observation {
+                id: &p.id,
+                at: p.at,
+                signal: p.signal.as_ref(),
+                terms: &terms,
+            },
+            out,
+        );
+    }
+}
+
+fn events(out: &[Output]) -> Vec<&OutageEvent> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            Output::Series(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_outage_is_found_with_its_onset_and_resolved() {
+    // Two days of warm-up, then a 微信 outage at 10:00 on day three.
+    let start = 2 * 1440 + 600;
+    let posts = stream(
+        1,
+        3 * 1440,
+        &[Outage {
+            service: "微信",
+            start_min: start,
+            minutes: 90,
+            rate: 30.0,
+        }],
+    );
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut out = Vec::new();
+    run(&mut engine, &posts, &mut out);
+    engine.flush(&mut out);
+    let evs = events(&out);
+    let opened: Vec<_> = evs
+        .iter()
+        .filter(|e| e.status == EventStatus::Open)
+        .collect();
+    assert_eq!(opened.len(), 1, "{evs:#?}");
+    let e = opened[0];
+    assert_eq!(e.service, "微信");
+    let onset = (e.started_at.timestamp() - T0) / 60;
+    assert!(
+        onset.abs_diff(start) <= 2,
+        "onset minute {onset}, truth {start}"
+    );
+    let delay = (e.detected_at.timestamp() - T0) / 60 - start;
+    assert!((1..=5).contains(&delay), "detection delay {delay} min");
+    assert_eq!(e.started_at.offset().local_minus_utc(), 8 * 3600);
+    assert!(
+        e.symptoms[0].0 == "图片/文件" && e.symptoms[0].1 > 0.5,
+        "{:?}",
+        e.symptoms
+    );
+    assert_eq!(e.top_terms, vec!["发不出去", "图片"]);
+    assert_eq!(e.sample_post_ids.len(), 5);
+    let resolved: Vec<_> = evs
+        .iter()
+        .filter(|e| e.status == EventStatus::Resolved)
+        .collect();
+    assert_eq!(resolved.len(), 1);
+    let r = resolved[0];
+    assert_eq!(r.event_id, e.event_id);
+    let end = (r.ended_at.unwrap().timestamp() - T0) / 60;
+    assert!(
+        end.abs_diff(start + 90) <= 3,
+        "end minute {end}, truth {}",
+        start + 90
+    );
+    assert!(r.peak_rate >= 30.0 && r.complaints > 2000, "{r:?}");
+    assert!(r.severity >= benglema_model::Severity::Moderate);
+    assert!(evs.iter().all(|x| x.service == "微信"));
+}
+
+#[test]
+fn no_alarm_on_a_month_of_seasonal_noise() {
+    let posts = stream(2, 30 * 1440, &[]);
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut out = Vec::new();
+    run(&mut engine, &posts, &mut out);
+    engine.flush(&mut out);
+    assert!(events(&out).is_empty(), "{:#?}", events(&out));
+    assert!(
+        engine.stats().complaints > 500,
+        "the noise has complaints to ignore"
+    );
+    assert_eq!(engine.stats().buckets, 30 * 1440);
+}
+
+#[test]
+fn restoring_a_snapshot_reproduces_an_uninterrupted_run() {
+    let posts = stream(
+        3,
+        2 * 1440,
+        &[Outage {
+            service: "QQ",
+            start_min: 1500,
+            minutes: 60,
+            rate: 12.0,
+        }],
+    );
+    let options = EngineOptions { series: true };
+    let mut whole = Engine::new(DetectorConfig::default(), options);
+    let mut a = Vec::new();
+    run(&mut whole, &posts, &mut a);
+    whole.flush(&mut a);
+
+    for cut in [1, posts.len() / 3, posts.len() * 3 / 4 + 17] {
+        let mut first = Engine::new(DetectorConfig::default(), options);
+        let mut b = Vec::new();
+        run(&mut first, &posts[..cut], &mut b);
+        let json = serde_json::to_string(&first.snapshot()).unwrap();
+        drop(first);
+        let mut second = Engine::restore(
+            DetectorConfig::default(),
+            options,
+            serde_json::from_str(&json).unwrap(),
+        );
+        run(&mut second, &posts[cut..], &mut b);
+        second.flush(&mut b);
+        assert_eq!(a.len(), b.len(), "cut at {cut}: output count");
+        if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+            panic!("cut at {cut}: output {i} differs:\n{:?}\n{:?}", a[i], b[i]);
+        }
+    }
+    assert_eq!(
+        events(&a)
+            .iter()
+            .filter(|e| e.status == EventStatus::Open)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn late_duplicate_and_idle_posts_are_accounted() {
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions { series: true });
+    let mut out = Vec::new();
+    let sig = complaint("微信", "登录");
+    let obs = |id: &'static str, at: i64| Observation {
+        id,
+        at,
+        signal: Some(&sig),
+        terms: &[],
+    };
+    assert_eq!(
+        engine.observe(obs("a", T0 + 10), &mut out),
+        Admission::Accepted
+    );
+    assert_eq!(
+        engine.observe(obs("a", T0 + 10), &mut out),
+        Admission::Duplicate
+    );
+    // Out of order within the allowed lateness (120 s): accepted.
+    assert_eq!(
+        engine.observe(obs("b", T0 + 300), &mut out),
+        Admission::Accepted
+    );
+    assert_eq!(
+        engine.observe(obs("c", T0 + 200), &mut out),
+        Admission::Accepted
+    );
+    // Behind the watermark (300 - 120 = 180 s, so minute 0-2 are closed): late.
+    assert_eq!(engine.observe(obs("d", T0 + 30), &mut out), Admission::Late);
+    assert_eq!(engine.stats().late, 1);
+    assert_eq!(engine.stats().duplicates, 1);
+    assert_eq!(engine.watermark(), Some(T0 + 180));
+    // An idle input: the runtime moves the watermark on without posts.
+    engine.advance_to(T0 + 3600, &mut out);
+    assert_eq!(engine.watermark(), Some(T0 + 3600));
+    assert_eq!(engine.stats().buckets, 60);
+    // It never moves back.
+    engine.advance_to(T0, &mut out);
+    assert_eq!(engine.watermark(), Some(T0 + 3600));
+    let points: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Series(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(points.len(), 60);
+    assert_eq!(points.iter().map(|p| p.complaints).sum::<u64>(), 3);
+}
+
+#[test]
+fn a_gap_of_days_does_not_step_every_empty_minute() {
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut out = Vec::new();
+    let obs = |id: &'static str, at: i64| Observation {
+        id,
+        at,
+        signal: None,
+        terms: &[],
+    };
+    engine.observe(obs("a", T0), &mut out);
+    // A year later.
+    engine.observe(obs("b", T0 + 365 * 86_400), &mut out);
+    engine.flush(&mut out);
+    assert!(
+        engine.stats().buckets < 3 * 1440,
+        "{}",
+        engine.stats().buckets
+    );
+}
