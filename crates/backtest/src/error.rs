@@ -1,0 +1,39 @@
+//! Errors of the backtest crate.
+
+/// Why a backtest could not run (bad rows are not errors: they go to `rejects.jsonl`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BacktestError {
+    /// An input or output file could not be opened, read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// An input whose format is not known.
+    #[error("{path}: unknown input format; use .jsonl (optionally .gz or .zst), .csv or .parquet")]
+    Format {
+        /// The file.
+        path: String,
+    },
+    /// A table input lacks a required column.
+    #[error("{path}: {message}")]
+    Table {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Label or config problems.
+    #[error(transparent)]
+    Labels(#[from] benglema_labels::LabelsError),
+}
+
+pub(crate) fn io(path: &std::path::Path, e: impl std::fmt::Display) -> BacktestError {
+    BacktestError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}

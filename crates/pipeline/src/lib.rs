@@ -1,0 +1,85 @@
+//! # benglema-pipeline
+//!
+//! The one path every post takes, whatever it came from (a Kafka topic in `run`, an archive
+//! in `backtest`): the complaint extractor, then the detection engine. [`Detector`] owns
+//! both; because the engine is pure and its state snapshots, replaying the same posts
+//! through a `Detector` gives the same events wherever it runs.
+
+use benglema_detect::{
+    Admission, DetectorConfig, Engine, EngineOptions, EngineState, Observation, Output,
+};
+use benglema_model::{Post, Signal, SignalKind};
+use benglema_text::Extractor;
+
+/// What became of one post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Processed {
+    /// Counted, duplicate or late.
+    pub admission: Admission,
+    /// The extractor's signal.
+    pub signal: Option<Signal>,
+}
+
+/// Extractor + engine.
+pub struct Detector<'x> {
+    extractor: &'x Extractor,
+    engine: Engine,
+}
+
+impl<'x> Detector<'x> {
+    /// A fresh detector.
+    pub fn new(extractor: &'x Extractor, config: DetectorConfig, options: EngineOptions) -> Self {
+        Detector {
+            extractor,
+            engine: Engine::new(config, options),
+        }
+    }
+
+    /// A detector resuming from an engine snapshot.
+    pub fn restore(
+        extractor: &'x Extractor,
+        config: DetectorConfig,
+        options: EngineOptions,
+        state: EngineState,
+    ) -> Self {
+        Detector {
+            extractor,
+            engine: Engine::restore(config, options, state),
+        }
+    }
+
+    /// The engine (counters, watermark, snapshot).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Takes one post; events and series points go to `out`.
+    pub fn process(&mut self, post: &Post, out: &mut Vec<Output>) -> Processed {
+        let signal = self.extractor.extract(&post.text);
+        let terms = match &signal {
+            Some(s) if s.kind == SignalKind::Complaint => self.extractor.terms(&post.text),
+            _ => Vec::new(),
+        };
+        let term_refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+        let admission = self.engine.observe(
+            Observation {
+                id: &post.id,
+                at: post.created_at.timestamp(),
+                signal: signal.as_ref(),
+                terms: &term_refs,
+            },
+            out,
+        );
+        Processed { admission, signal }
+    }
+
+    /// Moves the watermark without a post (idle input).
+    pub fn advance_to(&mut self, watermark: i64, out: &mut Vec<Output>) {
+        self.engine.advance_to(watermark, out);
+    }
+
+    /// End of input.
+    pub fn flush(&mut self, out: &mut Vec<Output>) {
+        self.engine.flush(out);
+    }
+}
