@@ -24,6 +24,10 @@ enum Command {
     Classify(cmd::classify::Args),
     /// Ground-truth labels: draft incident rows from news articles, check a label file.
     Labels(cmd::labels::Args),
+    /// Replay archived posts (or the bundled labelled history) and score the detector.
+    Backtest(cmd::backtest::Args),
+    /// Write a labelled synthetic history of posts (JSONL).
+    Simulate(cmd::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Classify(a) => cmd::classify::run(a),
         Command::Labels(a) => cmd::labels::run(a),
+        Command::Backtest(a) => cmd::backtest::run_cmd(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

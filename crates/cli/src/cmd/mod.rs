@@ -1,7 +1,9 @@
 //! One module per subcommand, plus the helpers they share.
 
+pub mod backtest;
 pub mod classify;
 pub mod labels;
+pub mod simulate;
 
 use std::path::Path;
 

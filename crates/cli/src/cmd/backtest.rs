@@ -1,0 +1,125 @@
+//! `benglema backtest`: replay archived posts (or the bundled labelled history) through the
+//! detector and score it against labelled incidents.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use benglema_backtest::{run, BacktestOptions, Metrics};
+use benglema_detect::DetectorConfig;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Flags of `benglema backtest`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Post files or directories: .jsonl (also .gz, .zst), .csv, .parquet. Without any, the
+    /// bundled labelled history (a few simulated days around each seed incident) is replayed.
+    #[arg(long, short, value_name = "PATH")]
+    input: Vec<PathBuf>,
+    /// Incident labels (default: the bundled data/labels/incidents.csv).
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
+    /// Output directory for events.csv, series.csv, metrics.json and rejects.jsonl.
+    #[arg(long, default_value = "out/backtest", value_name = "DIR")]
+    out: PathBuf,
+    /// Detector parameters (default: the bundled models/detector.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Load text models from this directory instead of the embedded copies of models/.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Do not write series.csv.
+    #[arg(long)]
+    no_series: bool,
+}
+
+/// The bundled labels.
+pub const INCIDENTS_CSV: &str = include_str!("../../../../data/labels/incidents.csv");
+
+fn fmt_minutes(x: Option<f64>) -> String {
+    x.map_or("-".into(), |m| format!("{m:+.1} min"))
+}
+
+fn print(m: &Metrics) {
+    println!(
+        "{:<26} {:<6} {:<17} {:<9} {:>11} {:>13}  event",
+        "incident", "service", "labelled start", "detected", "delay", "lead over ack"
+    );
+    for r in &m.incidents {
+        println!(
+            "{:<26} {:<6} {:<17} {:<9} {:>11} {:>13}  {}",
+            r.incident_id,
+            r.service,
+            r.start
+                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+            if !r.covered {
+                "not in data"
+            } else if r.detected {
+                "yes"
+            } else {
+                "NO"
+            },
+            fmt_minutes(r.delay_minutes),
+            fmt_minutes(r.lead_over_ack_minutes),
+            r.event_id.as_deref().unwrap_or("-"),
+        );
+    }
+    let pct = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
+    println!(
+        "\nrecall {} ({} of {} covered incidents), precision {}, false alarms {} ({:.2}/day over {:.1} days)",
+        pct(m.recall),
+        m.incidents_detected,
+        m.incidents_covered,
+        pct(m.precision),
+        m.false_alarms,
+        m.false_alarms_per_day,
+        m.days
+    );
+    println!(
+        "delay from labelled onset: median {}, worst {}",
+        fmt_minutes(m.median_delay_minutes),
+        fmt_minutes(m.worst_delay_minutes)
+    );
+    println!(
+        "{} posts ({} complaints, {} rejected, {} late, {} duplicate) in {:.1} s: {:.0} posts/s",
+        m.posts, m.complaints, m.rejects, m.late, m.duplicates, m.seconds, m.posts_per_second
+    );
+}
+
+/// Runs `benglema backtest`.
+pub fn run_cmd(args: Args) -> anyhow::Result<()> {
+    let ex = super::extractor(args.models.as_deref())?;
+    let labels = match &args.labels {
+        Some(p) => benglema_labels::read_incidents(p)?,
+        None => {
+            benglema_labels::parse_incidents(INCIDENTS_CSV.as_bytes(), "bundled incidents.csv")?
+        }
+    };
+    let config = match &args.config {
+        Some(p) => DetectorConfig::from_file(p)?,
+        None => DetectorConfig::default(),
+    };
+    let opts = BacktestOptions {
+        inputs: args.input.clone(),
+        labels,
+        out_dir: args.out.clone(),
+        config,
+        series: !args.no_series,
+    };
+    let bar = ProgressBar::new_spinner();
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {human_pos} records  {per_sec}  {elapsed}")
+            .expect("valid template"),
+    );
+    let m = run(&opts, &ex, &mut |n| bar.set_position(n)).context("backtest failed")?;
+    bar.finish_and_clear();
+    print(&m);
+    println!(
+        "outputs: {}/{{events.csv,series.csv,metrics.json,rejects.jsonl}}",
+        args.out.display()
+    );
+    Ok(())
+}
