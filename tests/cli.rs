@@ -214,3 +214,92 @@ fn labels_extract_drafts_the_seed_incidents() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("6 rows, valid"), "{}", stderr(&o));
 }
+
+#[test]
+fn simulate_backtest_and_bench_on_a_small_window() {
+    let dir = std::env::temp_dir().join(format!("benglema-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let posts = dir.join("posts.jsonl.gz");
+    let o = benglema()
+        .args([
+            "simulate",
+            "--from",
+            "2021-10-18T08:30:00+08:00",
+            "--days",
+            "0.1",
+            "--out",
+        ])
+        .arg(&posts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("posts written"), "{}", stderr(&o));
+
+    let out = dir.join("bt");
+    let o = benglema()
+        .args(["backtest", "--input"])
+        .arg(&posts)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("2021-10-18-wechat-images") && table.contains("yes"),
+        "{table}"
+    );
+    assert!(
+        table.contains("recall 1.00 (1 of 1 covered incidents)"),
+        "{table}"
+    );
+    for f in ["events.csv", "series.csv", "metrics.json", "rejects.jsonl"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+
+    let o = benglema()
+        .args(["bench", "--input"])
+        .arg(&posts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(s.matches("posts/s").count(), 3, "{s}");
+
+    // Bad inputs: one line, exit 2.
+    let o = benglema()
+        .args(["backtest", "--input", "/nonexistent/posts.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/posts.jsonl"),
+        "{}",
+        stderr(&o)
+    );
+    let o = benglema()
+        .args(["backtest", "--input", "README.md"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown input format; use .jsonl"),
+        "{}",
+        stderr(&o)
+    );
+    let o = benglema()
+        .args(["simulate", "--out"])
+        .arg(dir.join("x.jsonl"))
+        .args(["--from", "2021-10-18T00:00:00+08:00", "--days", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--days 0 must be within"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,6 +28,8 @@ enum Command {
     Backtest(cmd::backtest::Args),
     /// Write a labelled synthetic history of posts (JSONL).
     Simulate(cmd::simulate::Args),
+    /// Throughput baselines on post files: reading alone, and reading plus plain jieba cut.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Command::Labels(a) => cmd::labels::run(a),
         Command::Backtest(a) => cmd::backtest::run_cmd(a),
         Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus the helpers they share.
 
 pub mod backtest;
+pub mod bench;
 pub mod classify;
 pub mod labels;
 pub mod simulate;
