@@ -246,7 +246,7 @@ impl Models {
     }
 
     /// Every term of every model with the file it belongs to.
-    fn all_terms(&self) -> Vec<(&'static str, &str)> {
+    pub fn all_terms(&self) -> Vec<(&'static str, &str)> {
         let mut v = Vec::new();
         for s in &self.services {
             v.extend(s.aliases.iter().map(|t| ("services.toml", t.as_str())));

@@ -72,25 +72,12 @@ fn confounders_and_recoveries() {
 #[test]
 fn every_model_term_stays_whole() {
     let ex = Extractor::embedded();
-    let m = ex.models();
-    let mut terms: Vec<&str> = Vec::new();
-    for s in &m.services {
-        terms.extend(s.aliases.iter().chain(&s.weak_aliases).map(String::as_str));
-    }
-    for s in &m.symptoms {
-        terms.extend(s.terms.iter().chain(&s.fallback_terms).map(String::as_str));
-    }
-    let c = &m.cues;
-    for list in [
-        &c.complaint.strong,
-        &c.complaint.bound,
-        &c.complaint.weak,
-        &c.recovery.terms,
-        &c.denial.terms,
-        &c.context.confounders,
-    ] {
-        terms.extend(list.iter().map(String::as_str));
-    }
+    let terms: Vec<&str> = ex
+        .models()
+        .all_terms()
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
     let split: Vec<String> = terms
         .iter()
         .filter(|t| t.chars().count() >= 2)
