@@ -303,3 +303,42 @@ fn simulate_backtest_and_bench_on_a_small_window() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn detect_series_reads_stdin_and_reports_bad_rows() {
+    let mut csv = String::from("timestamp,value\n");
+    for i in 0..600 {
+        let v = if (500..510).contains(&i) {
+            60
+        } else {
+            4 + i % 3
+        };
+        csv.push_str(&format!(
+            "2024-03-01T{:02}:{:02}:00+08:00,{v}\n",
+            i / 60,
+            i % 60
+        ));
+    }
+    let o = run_with_stdin(&["detect-series", "--bucket", "60"], csv.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("timestamp,value,expected,score,alarm"));
+    let alarms: Vec<&str> = lines.filter(|l| l.ends_with(",1")).collect();
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    assert!(
+        alarms[0].starts_with("2024-03-01T08:20:00+08:00"),
+        "{alarms:?}"
+    );
+
+    let o = run_with_stdin(
+        &["detect-series"],
+        b"timestamp,value\n2024-01-01 00:00:00,many\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("row 1: value \"many\" is not a number"),
+        "{}",
+        stderr(&o)
+    );
+}

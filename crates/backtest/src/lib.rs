@@ -8,7 +8,8 @@
 //!   [`Reject`]s;
 //! - [`metrics`]: matching events to labels and the summary figures;
 //! - [`output`]: `events.csv`, `series.csv`, `rejects.jsonl` (through polars where tabular);
-//! - [`run`]: the whole backtest, writing everything into an output directory.
+//! - [`run`]: the whole backtest, writing everything into an output directory;
+//! - [`series`]: `detect-series`, the change test on any `timestamp,value` CSV.
 //!
 //! With no inputs, the bundled labelled history is replayed: a few days around each seed
 //! incident, simulated deterministically by `benglema-synth` on every run (nothing large is
@@ -17,6 +18,7 @@
 pub mod error;
 pub mod metrics;
 pub mod output;
+pub mod series;
 pub mod source;
 
 use std::collections::{BTreeMap, HashSet};

@@ -30,6 +30,8 @@ enum Command {
     Simulate(cmd::simulate::Args),
     /// Throughput baselines on post files: reading alone, and reading plus plain jieba cut.
     Bench(cmd::bench::Args),
+    /// Run the change-point test on any count series (CSV timestamp,value).
+    DetectSeries(cmd::detect_series::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Backtest(a) => cmd::backtest::run_cmd(a),
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::DetectSeries(a) => cmd::detect_series::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

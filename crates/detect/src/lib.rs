@@ -8,6 +8,7 @@
 //!   restores with serde;
 //! - [`Baseline`]: the seasonal expectation of complaints per bucket;
 //! - [`ChangePointModel`] with [`Cusum`]: online change-point tests that estimate the onset;
+//! - [`SeriesDetector`]: the same change test on any count series (`detect-series`);
 //! - [`DetectorConfig`]: every parameter, from `models/detector.toml`.
 
 mod baseline;
@@ -15,6 +16,7 @@ mod config;
 mod engine;
 mod error;
 mod model;
+mod series;
 
 pub use baseline::Baseline;
 pub use config::{
@@ -25,3 +27,4 @@ pub use engine::{
 };
 pub use error::DetectError;
 pub use model::{AnyModel, ChangePointModel, Cusum, Step};
+pub use series::{SeriesConfig, SeriesDetector, SeriesStep};

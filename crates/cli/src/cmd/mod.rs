@@ -3,6 +3,7 @@
 pub mod backtest;
 pub mod bench;
 pub mod classify;
+pub mod detect_series;
 pub mod labels;
 pub mod simulate;
 
