@@ -52,6 +52,24 @@ pub struct CusumConfig {
     pub min_complaints: u64,
 }
 
+/// Which change-point model the series run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Page's CUSUM.
+    Cusum,
+    /// Bayesian online change-point detection.
+    Bocpd,
+}
+
+/// Model choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model.
+    pub kind: ModelKind,
+}
+
 /// Event lifecycle settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,8 +108,12 @@ pub struct DetectorConfig {
     pub time: TimeConfig,
     /// Baseline.
     pub baseline: BaselineConfig,
-    /// Change-point test.
+    /// Model choice.
+    pub model: ModelConfig,
+    /// CUSUM parameters.
     pub cusum: CusumConfig,
+    /// BOCPD parameters.
+    pub bocpd: crate::BocpdConfig,
     /// Event lifecycle.
     pub lifecycle: LifecycleConfig,
 }
@@ -159,6 +181,16 @@ impl DetectorConfig {
                 "cusum.shift_ratio must exceed 1 and cusum.threshold must be positive".into(),
             );
         }
+        let p = &self.bocpd;
+        if !(p.expected_run >= 1.0
+            && p.prior_shape > 0.0
+            && p.max_run >= 2
+            && p.window >= 1
+            && p.min_ratio > 1.0
+            && (0.5..1.0).contains(&p.alarm_probability))
+        {
+            return bad("bocpd: expected_run ≥ 1, prior_shape > 0, max_run ≥ 2, window ≥ 1, min_ratio > 1 and alarm_probability in [0.5, 1) are required".into());
+        }
         let l = &self.lifecycle;
         if l.resolve_buckets == 0 || l.update_peak_factor < 1.0 || l.quiet_ratio < 1.0 {
             return bad(
@@ -179,6 +211,20 @@ mod tests {
         let c = DetectorConfig::from_toml(DETECTOR_TOML).unwrap();
         assert_eq!(c.time.bucket_seconds, 60);
         assert_eq!(c.zone(), chrono_tz::Asia::Shanghai);
+    }
+
+    #[test]
+    fn model_choice() {
+        let c = DetectorConfig::from_toml(
+            &DETECTOR_TOML.replace("kind = \"cusum\"", "kind = \"bocpd\""),
+        )
+        .unwrap();
+        assert_eq!(c.model.kind, ModelKind::Bocpd);
+        let e = DetectorConfig::from_toml(
+            &DETECTOR_TOML.replace("kind = \"cusum\"", "kind = \"magic\""),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unknown variant `magic`"), "{e}");
     }
 
     #[test]

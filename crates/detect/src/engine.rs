@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::Baseline;
-use crate::model::{AnyModel, ChangePointModel, Cusum};
+use crate::model::{AnyModel, ChangePointModel};
 use crate::DetectorConfig;
 
 /// Empty buckets stepped through at most when the input jumps ahead; a longer gap is a gap
@@ -345,7 +345,7 @@ impl Engine {
                     name.clone(),
                     Series {
                         baseline: Baseline::default(),
-                        model: AnyModel::Cusum(Cusum::new(&cfg.cusum)),
+                        model: AnyModel::from_config(cfg),
                         recent: VecDeque::new(),
                         event: None,
                         cooldown: 0,
@@ -448,7 +448,8 @@ impl Engine {
                 s.event = Some(ev);
                 self.state.stats.events += 1;
                 emit = Some(EventStatus::Open);
-            } else if step.statistic < cfg.cusum.threshold / 2.0 {
+            } else if step.score < 1.0 / 3.0 {
+                // Learn only while the evidence of a change is weak (CUSUM: S < h/2).
                 s.baseline.learn(&cfg.baseline, x, exposure, hour);
             }
             if let Some(status) = emit {

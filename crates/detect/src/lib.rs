@@ -7,11 +7,13 @@
 //!   [`SeriesPoint`] per service per closed bucket; its [`EngineState`] snapshots and
 //!   restores with serde;
 //! - [`Baseline`]: the seasonal expectation of complaints per bucket;
-//! - [`ChangePointModel`] with [`Cusum`]: online change-point tests that estimate the onset;
+//! - [`ChangePointModel`] with [`Cusum`] and [`Bocpd`]: online change-point tests that
+//!   estimate the onset;
 //! - [`SeriesDetector`]: the same change test on any count series (`detect-series`);
 //! - [`DetectorConfig`]: every parameter, from `models/detector.toml`.
 
 mod baseline;
+mod bocpd;
 mod config;
 mod engine;
 mod error;
@@ -19,8 +21,10 @@ mod model;
 mod series;
 
 pub use baseline::Baseline;
+pub use bocpd::{Bocpd, BocpdConfig};
 pub use config::{
-    BaselineConfig, CusumConfig, DetectorConfig, LifecycleConfig, TimeConfig, DETECTOR_TOML,
+    BaselineConfig, CusumConfig, DetectorConfig, LifecycleConfig, ModelConfig, ModelKind,
+    TimeConfig, DETECTOR_TOML,
 };
 pub use engine::{
     Admission, Engine, EngineOptions, EngineState, Observation, Output, SeriesPoint, Stats,

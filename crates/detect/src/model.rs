@@ -146,17 +146,31 @@ impl ChangePointModel for Cusum {
 pub enum AnyModel {
     /// Page's CUSUM.
     Cusum(Cusum),
+    /// Bayesian online change-point detection.
+    Bocpd(crate::Bocpd),
+}
+
+impl AnyModel {
+    /// The model the configuration asks for.
+    pub fn from_config(c: &crate::DetectorConfig) -> Self {
+        match c.model.kind {
+            crate::ModelKind::Cusum => AnyModel::Cusum(Cusum::new(&c.cusum)),
+            crate::ModelKind::Bocpd => AnyModel::Bocpd(crate::Bocpd::new(c.bocpd.clone())),
+        }
+    }
 }
 
 impl ChangePointModel for AnyModel {
     fn step(&mut self, count: u64, expected: f64) -> Step {
         match self {
             AnyModel::Cusum(m) => m.step(count, expected),
+            AnyModel::Bocpd(m) => m.step(count, expected),
         }
     }
     fn reset(&mut self) {
         match self {
             AnyModel::Cusum(m) => m.reset(),
+            AnyModel::Bocpd(m) => m.reset(),
         }
     }
 }

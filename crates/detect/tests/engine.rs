@@ -112,6 +112,17 @@ fn events(out: &[Output]) -> Vec<&OutageEvent> {
 
 #[test]
 fn an_outage_is_found_with_its_onset_and_resolved() {
+    outage_with(DetectorConfig::default());
+}
+
+#[test]
+fn the_bocpd_model_finds_it_too() {
+    let mut config = DetectorConfig::default();
+    config.model.kind = benglema_detect::ModelKind::Bocpd;
+    outage_with(config);
+}
+
+fn outage_with(config: DetectorConfig) {
     // Two days of warm-up, then a 微信 outage at 10:00 on day three.
     let start = 2 * 1440 + 600;
     let posts = stream(
@@ -124,7 +135,7 @@ fn an_outage_is_found_with_its_onset_and_resolved() {
             rate: 30.0,
         }],
     );
-    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut engine = Engine::new(config, EngineOptions::default());
     let mut out = Vec::new();
     run(&mut engine, &posts, &mut out);
     engine.flush(&mut out);

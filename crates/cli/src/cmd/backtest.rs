@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use benglema_backtest::{run, BacktestOptions, Metrics};
-use benglema_detect::DetectorConfig;
+use benglema_detect::{DetectorConfig, ModelKind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Flags of `benglema backtest`.
@@ -31,6 +31,18 @@ pub struct Args {
     /// Do not write series.csv.
     #[arg(long)]
     no_series: bool,
+    /// Change-point model of every series, overriding the config's [model] kind.
+    #[arg(long, value_enum)]
+    model: Option<Model>,
+}
+
+/// Models selectable on the command line.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Model {
+    /// Page's CUSUM.
+    Cusum,
+    /// Bayesian online change-point detection.
+    Bocpd,
 }
 
 /// The bundled labels.
@@ -95,10 +107,15 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
             benglema_labels::parse_incidents(INCIDENTS_CSV.as_bytes(), "bundled incidents.csv")?
         }
     };
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(p) => DetectorConfig::from_file(p)?,
         None => DetectorConfig::default(),
     };
+    match args.model {
+        Some(Model::Cusum) => config.model.kind = ModelKind::Cusum,
+        Some(Model::Bocpd) => config.model.kind = ModelKind::Bocpd,
+        None => {}
+    }
     let opts = BacktestOptions {
         inputs: args.input.clone(),
         labels,
