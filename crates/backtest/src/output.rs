@@ -21,18 +21,6 @@ pub fn events_frame<'a>(events: impl Iterator<Item = &'a OutageEvent>) -> Polars
     let evs: Vec<&OutageEvent> = events.collect();
     let s =
         |f: &dyn Fn(&OutageEvent) -> String| -> Vec<String> { evs.iter().map(|e| f(e)).collect() };
-    let status = |e: &OutageEvent| {
-        serde_json::to_value(e.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
-    let severity = |e: &OutageEvent| {
-        serde_json::to_value(e.severity)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
     let ended: Vec<Option<String>> = evs
         .iter()
         .map(|e| e.ended_at.map(|t| t.to_rfc3339()))
@@ -41,7 +29,7 @@ pub fn events_frame<'a>(events: impl Iterator<Item = &'a OutageEvent>) -> Polars
     let columns = vec![
         Column::new("event_id".into(), s(&|e| e.event_id.clone())),
         Column::new("service".into(), s(&|e| e.service.clone())),
-        Column::new("status".into(), s(&status)),
+        Column::new("status".into(), s(&|e| e.status.as_str().to_owned())),
         Column::new("started_at".into(), s(&|e| e.started_at.to_rfc3339())),
         Column::new("detected_at".into(), s(&|e| e.detected_at.to_rfc3339())),
         Column::new("peak_at".into(), s(&|e| e.peak_at.to_rfc3339())),
@@ -56,7 +44,7 @@ pub fn events_frame<'a>(events: impl Iterator<Item = &'a OutageEvent>) -> Polars
                 .map(|e| round(e.baseline_rate))
                 .collect::<Vec<f64>>(),
         ),
-        Column::new("severity".into(), s(&severity)),
+        Column::new("severity".into(), s(&|e| e.severity.as_str().to_owned())),
         Column::new(
             "score".into(),
             evs.iter().map(|e| round(e.score)).collect::<Vec<f64>>(),

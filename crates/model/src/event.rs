@@ -34,6 +34,17 @@ pub enum EventStatus {
     Resolved,
 }
 
+impl EventStatus {
+    /// The lowercase name used in JSON and CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Open => "open",
+            EventStatus::Updated => "updated",
+            EventStatus::Resolved => "resolved",
+        }
+    }
+}
+
 /// How bad an outage is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,6 +55,17 @@ pub enum Severity {
     Moderate,
     /// A large, widely felt outage.
     Strong,
+}
+
+impl Severity {
+    /// The lowercase name used in JSON and CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Weak => "weak",
+            Severity::Moderate => "moderate",
+            Severity::Strong => "strong",
+        }
+    }
 }
 
 /// One outage event (one state of it: each status change is published again).
@@ -79,4 +101,23 @@ pub struct OutageEvent {
     pub top_terms: Vec<String>,
     /// Up to 5 post ids.
     pub sample_post_ids: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_json_form() {
+        for s in [
+            EventStatus::Open,
+            EventStatus::Updated,
+            EventStatus::Resolved,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in [Severity::Weak, Severity::Moderate, Severity::Strong] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
 }
