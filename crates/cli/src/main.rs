@@ -20,6 +20,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The streaming detector on Kafka (with no --brokers: an in-process cluster fed with the
+    /// bundled labelled history).
+    Run(cmd::run::Args),
+    /// Load post files (or the bundled history) into a Kafka topic.
+    Produce(cmd::produce::Args),
+    /// Write events (events topic or JSONL) as CSV, JSONL or Parquet, latest state per id.
+    Export(cmd::export::Args),
     /// Show what the complaint extractor sees in each post (JSONL in, JSONL out).
     Classify(cmd::classify::Args),
     /// Ground-truth labels: draft incident rows from news articles, check a label file.
@@ -37,6 +44,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(a) => cmd::run::run(a),
+        Command::Produce(a) => cmd::produce::run(a),
+        Command::Export(a) => cmd::export::run(a),
         Command::Classify(a) => cmd::classify::run(a),
         Command::Labels(a) => cmd::labels::run(a),
         Command::Backtest(a) => cmd::backtest::run_cmd(a),

@@ -23,7 +23,7 @@ pub const EVENT_CSV_COLUMNS: [&str; 15] = [
 ];
 
 /// Lifecycle state of an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventStatus {
     /// Just raised.

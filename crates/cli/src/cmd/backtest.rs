@@ -38,7 +38,7 @@ pub struct Args {
 
 /// Models selectable on the command line.
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum Model {
+pub enum Model {
     /// Page's CUSUM.
     Cusum,
     /// Bayesian online change-point detection.

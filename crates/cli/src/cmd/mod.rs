@@ -4,7 +4,11 @@ pub mod backtest;
 pub mod bench;
 pub mod classify;
 pub mod detect_series;
+pub mod export;
+pub mod kafka_args;
 pub mod labels;
+pub mod produce;
+pub mod run;
 pub mod simulate;
 
 use std::path::Path;

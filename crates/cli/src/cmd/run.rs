@@ -1,0 +1,290 @@
+//! `benglema run`: the streaming detector on Kafka; with no `--brokers`, on an in-process
+//! cluster fed with the bundled labelled history.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use benglema_backtest::bundled_history;
+use benglema_detect::{DetectorConfig, ModelKind};
+use benglema_model::{EventStatus, OutageEvent};
+use benglema_stream::embedded::EmbeddedCluster;
+use benglema_stream::export::CsvAppender;
+use benglema_stream::metrics::Metrics;
+use benglema_stream::produce::{produce_files, produce_posts, KeyBy, Pace, Sender};
+use benglema_stream::{RunOptions, Settings, StateTarget, StreamError};
+
+use super::kafka_args::KafkaArgs;
+
+/// Default replay speed of the embedded demo: the first seed incident lies 36 h into the
+/// bundled history, so at 3000x it shows up about 45 s after start.
+pub const DEFAULT_SPEED: f64 = 3000.0;
+
+/// Flags of `benglema run`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    kafka: KafkaArgs,
+    /// Where detector checkpoints live: `topic` (the compacted topic <group>.state),
+    /// `topic:NAME`, or a directory.
+    #[arg(long, value_name = "topic|topic:NAME|DIR")]
+    state: Option<String>,
+    /// Seconds between checkpoints (events acknowledged, state saved, offsets committed).
+    #[arg(long, value_name = "SECONDS")]
+    checkpoint_seconds: Option<f64>,
+    /// Print events as one readable line each instead of JSON.
+    #[arg(long)]
+    pretty: bool,
+    /// Also append every event state to this CSV file (PRODUCT.md columns).
+    #[arg(long, value_name = "PATH")]
+    events_csv: Option<PathBuf>,
+    /// Serve Prometheus metrics (/metrics) and /healthz here, e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// Detector parameters (default: the bundled models/detector.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Load text models from this directory instead of the embedded copies of models/.
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Change-point model, overriding the config's [model] kind.
+    #[arg(long, value_enum)]
+    model: Option<super::backtest::Model>,
+    /// Stop once the assigned partitions are read to their end.
+    #[arg(long)]
+    exit_on_eof: bool,
+    /// Embedded demo only: feed these post files instead of the bundled history.
+    #[arg(long, short, value_name = "PATH")]
+    input: Vec<PathBuf>,
+    /// Embedded demo only: event-time speed-up of the bundled history's replay.
+    #[arg(long, default_value_t = DEFAULT_SPEED, value_name = "FACTOR")]
+    speed: f64,
+}
+
+fn pretty(e: &OutageEvent) -> String {
+    let t = |x: chrono::DateTime<chrono::FixedOffset>| x.format("%Y-%m-%d %H:%M").to_string();
+    let symptoms: Vec<String> = e
+        .symptoms
+        .iter()
+        .take(3)
+        .map(|(s, x)| format!("{s} {:.0}%", x * 100.0))
+        .collect();
+    let status = match e.status {
+        EventStatus::Open => "OPEN    ",
+        EventStatus::Updated => "UPDATED ",
+        EventStatus::Resolved => "RESOLVED",
+    };
+    format!(
+        "{status} {} {:<8} {:<8} since {}{}  peak {:.0}/min (baseline {:.1})  {} complaints  {}  [{}]",
+        t(e.detected_at),
+        e.service,
+        e.severity.as_str(),
+        t(e.started_at),
+        e.ended_at.map(|x| format!(" until {}", t(x))).unwrap_or_default(),
+        e.peak_rate,
+        e.baseline_rate,
+        e.complaints,
+        symptoms.join(", "),
+        e.event_id,
+    )
+}
+
+/// Runs `benglema run`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        anyhow::bail!("--speed must be a positive number, got {}", args.speed);
+    }
+    let ex = super::extractor(args.models.as_deref())?;
+    let mut detector = match &args.config {
+        Some(p) => DetectorConfig::from_file(p)?,
+        None => DetectorConfig::default(),
+    };
+    match args.model {
+        Some(super::backtest::Model::Cusum) => detector.model.kind = ModelKind::Cusum,
+        Some(super::backtest::Model::Bocpd) => detector.model.kind = ModelKind::Bocpd,
+        None => {}
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let exit_on_eof = Arc::new(AtomicBool::new(args.exit_on_eof));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    {
+        let stop = stop.clone();
+        rt.spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+                }
+                if stop.swap(true, Ordering::SeqCst) {
+                    eprintln!("benglema: second signal, exiting without a final checkpoint");
+                    std::process::exit(130);
+                }
+                eprintln!("benglema: stopping (checkpointing first; signal again to abort)");
+            }
+        });
+    }
+    let metrics = Arc::new(Metrics::new());
+    if let Some(addr) = args.metrics_addr {
+        // Bind now so a taken port is an error up front.
+        let listener = std::net::TcpListener::bind(addr)
+            .with_context(|| format!("--metrics-addr {addr}: cannot listen (pick a free port)"))?;
+        drop(listener);
+        let m = metrics.clone();
+        rt.spawn(async move {
+            if let Err(e) = benglema_stream::metrics::serve(addr, m).await {
+                eprintln!("benglema: {e}");
+            }
+        });
+        eprintln!("benglema: metrics on http://{addr}/metrics, health on http://{addr}/healthz");
+    }
+
+    let settings = args
+        .kafka
+        .settings(args.state.clone(), args.checkpoint_seconds)?;
+    let mut embedded = None;
+    let mut feeder = None;
+    if settings.is_some() && !args.input.is_empty() {
+        anyhow::bail!(
+            "--input feeds the embedded cluster only; to load files into your cluster, use `benglema produce --brokers ... --input ...`"
+        );
+    }
+    let settings = match settings {
+        Some(s) => s,
+        None => {
+            let cluster = EmbeddedCluster::start(&[
+                ("posts", 1),
+                ("posts.dlq", 1),
+                ("outage-events", 1),
+                ("benglema.state", 1),
+            ])?;
+            let mut s = Settings::new(cluster.bootstrap_servers());
+            s.checkpoint_every = Duration::from_secs_f64(args.checkpoint_seconds.unwrap_or(5.0));
+            if let Some(st) = &args.state {
+                s.state = benglema_stream::config::parse_state(st, &s.group);
+            }
+            let labels = benglema_labels::parse_incidents(
+                super::backtest::INCIDENTS_CSV.as_bytes(),
+                "bundled incidents.csv",
+            )?;
+            let specs = bundled_history(&labels);
+            if args.input.is_empty() {
+                eprintln!(
+                    "benglema: no --brokers given: started an in-process Kafka cluster at {} and \
+                     replaying the bundled labelled history ({} windows around the seed incidents) \
+                     at {}x event time; the first incident appears after about {:.0} s. Ctrl-C stops.",
+                    s.brokers,
+                    specs.len(),
+                    args.speed,
+                    benglema_backtest::BUNDLED_DAYS_BEFORE * 86_400.0 / args.speed
+                );
+            } else {
+                eprintln!(
+                    "benglema: no --brokers given: started an in-process Kafka cluster at {} and \
+                     feeding it {} input path(s) at {}x event time. Ctrl-C stops.",
+                    s.brokers,
+                    args.input.len(),
+                    args.speed
+                );
+            }
+            let inputs = args.input.clone();
+            let feed_settings = s.clone();
+            let feed_stop = stop.clone();
+            let done = exit_on_eof.clone();
+            let speed = args.speed;
+            feeder = Some(std::thread::spawn(move || -> Result<u64, StreamError> {
+                let mut sender = Sender::new(
+                    &feed_settings,
+                    Pace::Speed(speed),
+                    KeyBy::Id,
+                    None,
+                    &feed_stop,
+                )?;
+                if inputs.is_empty() {
+                    let posts = specs
+                        .into_iter()
+                        .flat_map(|spec| benglema_synth::simulate(&spec).map(|s| s.post));
+                    produce_posts(&mut sender, posts, &mut |_| {})?;
+                } else {
+                    produce_files(&mut sender, &inputs, false, &mut |_| {})?;
+                }
+                let sent = sender.finish()?.sent;
+                done.store(true, Ordering::SeqCst);
+                Ok(sent)
+            }));
+            embedded = Some(cluster);
+            s
+        }
+    };
+    if let StateTarget::Dir(d) = &settings.state {
+        std::fs::create_dir_all(d)
+            .with_context(|| format!("--state {}: cannot create the directory", d.display()))?;
+    }
+    let mut csv = args.events_csv.as_deref().map(CsvAppender::new);
+    let stdout = std::io::stdout();
+    let pretty_out = args.pretty;
+    let mut sink = |e: &OutageEvent| -> Result<(), StreamError> {
+        let line = if pretty_out {
+            pretty(e)
+        } else {
+            serde_json::to_string(e).expect("events serialise")
+        };
+        let mut o = stdout.lock();
+        writeln!(o, "{line}")
+            .and_then(|_| o.flush())
+            .map_err(|err| StreamError::io("<stdout>", err))?;
+        if let Some(c) = csv.as_mut() {
+            c.push(e)?;
+        }
+        Ok(())
+    };
+    let opts = RunOptions {
+        settings,
+        detector,
+        exit_on_eof,
+        idle_after: Duration::from_secs(10),
+        stats_every: Duration::from_secs(1),
+    };
+    eprintln!(
+        "benglema: consuming {} as group {} from {}; events to {}, dead letters to {}",
+        opts.settings.topic,
+        opts.settings.group,
+        opts.settings.brokers,
+        opts.settings.events_topic,
+        opts.settings.dlq_topic
+    );
+    let result = benglema_stream::run(&opts, &ex, &mut sink, &metrics, &stop);
+    stop.store(true, Ordering::SeqCst);
+    if let Some(f) = feeder {
+        match f.join() {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => eprintln!("benglema: feeder: {e}"),
+            Err(_) => eprintln!("benglema: feeder thread panicked"),
+        }
+    }
+    drop(embedded);
+    let summary = result?;
+    eprintln!(
+        "benglema: {} posts read, {} dead-lettered, {} event states published, partitions {:?}{}",
+        summary.posts,
+        summary.rejected,
+        summary.published,
+        summary.partitions,
+        if summary.restored.is_empty() {
+            String::new()
+        } else {
+            format!(", resumed from checkpoints at {:?}", summary.restored)
+        }
+    );
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}

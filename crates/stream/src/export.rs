@@ -1,0 +1,244 @@
+//! `benglema export`: events (a JSONL file of event states, or the events topic) reduced to
+//! the latest state per event id, filtered, and written as the PRODUCT.md CSV, JSONL or
+//! Parquet through polars.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use benglema_backtest::output::events_frame;
+use benglema_model::{EventStatus, OutageEvent};
+use chrono::{DateTime, FixedOffset};
+use polars::prelude::*;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::kafka::Quiet;
+use crate::{Settings, StreamError};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// PRODUCT.md event CSV.
+    Csv,
+    /// One event JSON per line.
+    Jsonl,
+    /// Parquet with the CSV's columns.
+    Parquet,
+}
+
+/// Which events to keep.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Keep events still going at or after this time (not ended before it).
+    pub since: Option<DateTime<FixedOffset>>,
+    /// Keep events that started before this time.
+    pub until: Option<DateTime<FixedOffset>>,
+    /// Keep only these services (empty: all).
+    pub services: BTreeSet<String>,
+    /// Keep only these latest statuses (empty: all).
+    pub statuses: BTreeSet<EventStatus>,
+}
+
+impl Filter {
+    /// Whether an event passes.
+    pub fn keeps(&self, e: &OutageEvent) -> bool {
+        if self
+            .since
+            .is_some_and(|t| e.ended_at.is_some_and(|end| end < t))
+        {
+            return false;
+        }
+        if self.until.is_some_and(|t| e.started_at >= t) {
+            return false;
+        }
+        (self.services.is_empty() || self.services.contains(&e.service))
+            && (self.statuses.is_empty() || self.statuses.contains(&e.status))
+    }
+}
+
+/// Latest state per event id, in order of first appearance.
+#[derive(Debug, Default)]
+pub struct Latest {
+    order: Vec<String>,
+    by_id: HashMap<String, OutageEvent>,
+    /// Event states read.
+    pub states: u64,
+}
+
+impl Latest {
+    /// Takes one event state.
+    pub fn push(&mut self, e: OutageEvent) {
+        self.states += 1;
+        if !self.by_id.contains_key(&e.event_id) {
+            self.order.push(e.event_id.clone());
+        }
+        self.by_id.insert(e.event_id.clone(), e);
+    }
+
+    /// The events passing `filter`, ordered by start time then id.
+    pub fn select(&self, filter: &Filter) -> Vec<&OutageEvent> {
+        let mut v: Vec<&OutageEvent> = self
+            .order
+            .iter()
+            .map(|id| &self.by_id[id])
+            .filter(|e| filter.keeps(e))
+            .collect();
+        v.sort_by(|a, b| (a.started_at, &a.event_id).cmp(&(b.started_at, &b.event_id)));
+        v
+    }
+}
+
+/// Reads event states from a JSONL file; a bad line is an error naming its number.
+pub fn read_jsonl(path: &Path, into: &mut Latest) -> Result<(), StreamError> {
+    let f = std::fs::File::open(path).map_err(|e| StreamError::io(path, e))?;
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| StreamError::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e: OutageEvent = serde_json::from_str(&line).map_err(|e| {
+            StreamError::io(
+                path,
+                format!(
+                    "line {}: not an event ({e}); expected the JSON that `benglema run` prints",
+                    i + 1
+                ),
+            )
+        })?;
+        into.push(e);
+    }
+    Ok(())
+}
+
+/// Reads every event state on the events topic, from the beginning to its current end.
+/// Messages that are not events are counted and skipped.
+pub fn read_topic(settings: &Settings, into: &mut Latest) -> Result<u64, StreamError> {
+    let topic = &settings.events_topic;
+    let c: BaseConsumer<Quiet> = settings
+        .client()
+        .set("group.id", format!("{}.export", settings.group))
+        .set("enable.auto.commit", "false")
+        .create_with_context(Quiet)
+        .map_err(|e| StreamError::kafka("creating the export consumer", e))?;
+    let md = c
+        .fetch_metadata(Some(topic), Duration::from_secs(15))
+        .map_err(|e| {
+            StreamError::kafka(
+                format!(
+                    "cannot reach Kafka at {} for topic {topic}",
+                    settings.brokers
+                ),
+                e,
+            )
+        })?;
+    let mut ends = HashMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for t in md.topics().iter().filter(|t| t.name() == topic) {
+        if let Some(e) = t.error() {
+            return Err(StreamError::Config(format!(
+                "events topic {topic}: {e:?} (is --events-topic right?)"
+            )));
+        }
+        for p in t.partitions() {
+            let (lo, hi) = c
+                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .map_err(|e| StreamError::kafka("reading the events topic", e))?;
+            if hi > lo {
+                ends.insert(p.id(), hi);
+                tpl.add_partition_offset(topic, p.id(), Offset::Offset(lo))
+                    .map_err(|e| StreamError::kafka("reading the events topic", e))?;
+            }
+        }
+    }
+    if ends.is_empty() {
+        return Ok(0);
+    }
+    c.assign(&tpl)
+        .map_err(|e| StreamError::kafka("reading the events topic", e))?;
+    let mut skipped = 0;
+    let mut idle = std::time::Instant::now();
+    while !ends.is_empty() {
+        match c.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                idle = std::time::Instant::now();
+                if m.offset() + 1 >= ends.get(&m.partition()).copied().unwrap_or(i64::MAX) {
+                    ends.remove(&m.partition());
+                }
+                match m.payload().map(serde_json::from_slice::<OutageEvent>) {
+                    Some(Ok(e)) => into.push(e),
+                    _ => skipped += 1,
+                }
+            }
+            Some(Err(e)) => return Err(StreamError::kafka("reading the events topic", e)),
+            None if idle.elapsed() > Duration::from_secs(30) => {
+                return Err(StreamError::Config(format!(
+                    "no progress reading {topic} for 30 s; is the broker up?"
+                )))
+            }
+            None => {}
+        }
+    }
+    Ok(skipped)
+}
+
+/// Writes events in `format` to `out`.
+pub fn write(
+    events: &[&OutageEvent],
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<(), StreamError> {
+    let pl = |e: PolarsError| StreamError::io("<output>", e);
+    match format {
+        ExportFormat::Jsonl => {
+            for e in events {
+                let line = serde_json::to_string(e).expect("events serialise");
+                writeln!(out, "{line}").map_err(|e| StreamError::io("<output>", e))?;
+            }
+        }
+        ExportFormat::Csv => {
+            let mut df = events_frame(events.iter().copied()).map_err(pl)?;
+            CsvWriter::new(out)
+                .include_header(true)
+                .finish(&mut df)
+                .map_err(pl)?;
+        }
+        ExportFormat::Parquet => {
+            let mut df = events_frame(events.iter().copied()).map_err(pl)?;
+            ParquetWriter::new(out).finish(&mut df).map_err(pl)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends events to a CSV file as they happen (header written when the file is new).
+pub struct CsvAppender {
+    path: std::path::PathBuf,
+}
+
+impl CsvAppender {
+    /// Appends to `path`.
+    pub fn new(path: &Path) -> Self {
+        CsvAppender {
+            path: path.to_owned(),
+        }
+    }
+
+    /// Appends one event state.
+    pub fn push(&mut self, e: &OutageEvent) -> Result<(), StreamError> {
+        let fresh = std::fs::metadata(&self.path).map_or(true, |m| m.len() == 0);
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|err| StreamError::io(&self.path, err))?;
+        let mut df =
+            events_frame(std::iter::once(e)).map_err(|err| StreamError::io(&self.path, err))?;
+        CsvWriter::new(f)
+            .include_header(fresh)
+            .finish(&mut df)
+            .map_err(|err| StreamError::io(&self.path, err))
+    }
+}

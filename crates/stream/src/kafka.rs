@@ -1,0 +1,212 @@
+//! Shared Kafka plumbing: a producer that counts failed deliveries, sending with back-pressure,
+//! waiting for an unreachable cluster with backoff, and creating the topics benglema owns.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::OwnedHeaders;
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+
+use crate::{Settings, StreamError};
+
+/// Counts deliveries the broker refused or that timed out.
+#[derive(Default)]
+pub struct DeliveryTracker {
+    /// Acknowledged messages.
+    pub delivered: AtomicU64,
+    failed: AtomicU64,
+    last: Mutex<String>,
+}
+
+impl DeliveryTracker {
+    /// Fails if any delivery failed since the last call; resets the failure count.
+    pub fn check(&self) -> Result<(), StreamError> {
+        let n = self.failed.swap(0, Ordering::SeqCst);
+        if n == 0 {
+            return Ok(());
+        }
+        Err(StreamError::Delivery {
+            count: n,
+            last: self.last.lock().map(|s| s.clone()).unwrap_or_default(),
+        })
+    }
+}
+
+/// Producer context that records delivery results in a [`DeliveryTracker`].
+#[derive(Clone, Default)]
+pub struct Tracked(pub Arc<DeliveryTracker>);
+
+impl ClientContext for Tracked {
+    fn error(&self, error: KafkaError, reason: &str) {
+        report_client_error(&error, reason);
+    }
+}
+
+impl ProducerContext for Tracked {
+    type DeliveryOpaque = ();
+    fn delivery(&self, r: &DeliveryResult<'_>, _: ()) {
+        match r {
+            Ok(_) => {
+                self.0.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => {
+                self.0.failed.fetch_add(1, Ordering::SeqCst);
+                if let Ok(mut l) = self.0.last.lock() {
+                    *l = e.to_string();
+                }
+            }
+        }
+    }
+}
+
+/// A producer whose failures are counted.
+pub type TrackedProducer = ThreadedProducer<Tracked>;
+
+/// Creates a producer with at-least-once settings.
+pub fn producer(base: &ClientConfig, what: &str) -> Result<TrackedProducer, StreamError> {
+    base.clone()
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("message.timeout.ms", "120000")
+        .create_with_context(Tracked::default())
+        .map_err(|e| StreamError::kafka(format!("creating the {what} producer"), e))
+}
+
+/// Sends one record, waiting while the local queue is full.
+pub fn send(
+    p: &TrackedProducer,
+    topic: &str,
+    key: Option<&[u8]>,
+    payload: &[u8],
+    headers: Option<OwnedHeaders>,
+) -> Result<(), StreamError> {
+    let mut rec = BaseRecord::to(topic).payload(payload);
+    if let Some(k) = key {
+        rec = rec.key(k);
+    }
+    if let Some(h) = headers {
+        rec = rec.headers(h);
+    }
+    loop {
+        match p.send(rec) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                rec = r;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err((e, _)) => return Err(StreamError::kafka(format!("producing to {topic}"), e)),
+        }
+    }
+}
+
+/// Waits for all queued messages to be acknowledged and checks none failed.
+pub fn flush(p: &TrackedProducer) -> Result<(), StreamError> {
+    p.flush(Duration::from_secs(120))
+        .map_err(|e| StreamError::kafka("waiting for the broker to acknowledge", e))?;
+    p.context().0.check()
+}
+
+static LAST_REPORT: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// Prints a client-level error (broker down, authentication) at most every 10 seconds.
+pub fn report_client_error(error: &KafkaError, reason: &str) {
+    if let Ok(mut last) = LAST_REPORT.lock() {
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(10)) {
+            return;
+        }
+        *last = Some(Instant::now());
+    }
+    eprintln!("benglema: kafka: {reason} ({error}); the client keeps retrying");
+}
+
+/// Client context that reports errors without flooding stderr.
+#[derive(Clone, Default)]
+pub struct Quiet;
+
+impl ClientContext for Quiet {
+    fn error(&self, error: KafkaError, reason: &str) {
+        report_client_error(&error, reason);
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for Quiet {}
+
+/// Waits until the cluster answers a metadata request, retrying with exponential backoff
+/// (1 s doubling to 30 s) and saying so on stderr. Returns `false` if `stop` was set.
+pub fn wait_for_cluster(s: &Settings, stop: &AtomicBool) -> Result<bool, StreamError> {
+    let probe: BaseConsumer<Quiet> = s
+        .client()
+        .create_with_context(Quiet)
+        .map_err(|e| StreamError::kafka("creating a Kafka client (check -X properties)", e))?;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match probe.fetch_metadata(None, Duration::from_secs(5)) {
+            Ok(_) => return Ok(true),
+            Err(e) => {
+                eprintln!(
+                    "benglema: cannot reach Kafka at {} ({e}); retrying in {} s. Check --brokers and any -X security settings.",
+                    s.brokers,
+                    backoff.as_secs()
+                );
+            }
+        }
+        let until = Instant::now() + backoff;
+        while Instant::now() < until {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// Creates topics that do not exist yet (`(name, partitions, compacted)`); a broker that
+/// refuses is reported, not fatal, since many clusters create topics on first use.
+pub fn ensure_topics(base: &ClientConfig, topics: &[(&str, i32, bool)]) {
+    let admin: AdminClient<DefaultClientContext> = match base.create() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("benglema: cannot create an admin client ({e}); not creating topics");
+            return;
+        }
+    };
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|(name, parts, compact)| {
+            let t = NewTopic::new(name, *parts, TopicReplication::Fixed(1));
+            if *compact {
+                t.set("cleanup.policy", "compact")
+            } else {
+                t
+            }
+        })
+        .collect();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(_) => return,
+    };
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    match rt.block_on(admin.create_topics(new.iter(), &opts)) {
+        Ok(results) => {
+            for r in results {
+                if let Err((name, code)) = r {
+                    if code != RDKafkaErrorCode::TopicAlreadyExists {
+                        eprintln!("benglema: could not create topic {name}: {code}");
+                    }
+                }
+            }
+        }
+        Err(e) => eprintln!("benglema: could not create topics ({e}); relying on auto-creation"),
+    }
+}

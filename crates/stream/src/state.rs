@@ -1,0 +1,292 @@
+//! Detector checkpoints: one per input partition, holding the engine's state and the offset
+//! of the first post it does not cover. Kept in a compacted topic (key `topic/partition`) or
+//! as files in a directory; the value is zstd-compressed JSON either way.
+//!
+//! The checkpoint, not the committed offset, is the source of truth: a restored partition
+//! skips posts below the checkpoint's offset, so a commit lost in a crash costs nothing.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use benglema_detect::EngineState;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+
+use crate::StreamError;
+
+/// The detector state of one partition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Posts topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// First offset not covered by `engine`.
+    pub next_offset: i64,
+    /// The engine.
+    pub engine: EngineState,
+}
+
+impl Checkpoint {
+    /// The key: `topic/partition`.
+    pub fn key(topic: &str, partition: i32) -> String {
+        format!("{topic}/{partition}")
+    }
+
+    /// zstd-compressed JSON.
+    pub fn encode(&self) -> Result<Vec<u8>, StreamError> {
+        let key = Checkpoint::key(&self.topic, self.partition);
+        let json = serde_json::to_vec(self).map_err(|e| StreamError::State {
+            key: key.clone(),
+            message: e.to_string(),
+        })?;
+        zstd::encode_all(&json[..], 3).map_err(|e| StreamError::State {
+            key,
+            message: e.to_string(),
+        })
+    }
+
+    /// Inverse of [`Checkpoint::encode`].
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<Checkpoint, StreamError> {
+        let err = |m: String| StreamError::State {
+            key: key.to_owned(),
+            message: format!("{m} (delete it to start this partition afresh)"),
+        };
+        let json = zstd::decode_all(bytes).map_err(|e| err(e.to_string()))?;
+        serde_json::from_slice(&json).map_err(|e| err(e.to_string()))
+    }
+}
+
+/// Where checkpoints are kept.
+pub enum StateStore {
+    /// Files `<dir>/<topic>-<partition>.state.zst`, replaced atomically.
+    Dir(PathBuf),
+    /// A compacted topic.
+    Topic(Box<TopicStore>),
+}
+
+impl StateStore {
+    /// The latest checkpoint of a partition, if any.
+    pub fn load(&mut self, topic: &str, partition: i32) -> Result<Option<Checkpoint>, StreamError> {
+        let key = Checkpoint::key(topic, partition);
+        match self {
+            StateStore::Dir(dir) => {
+                let path = dir.join(format!("{topic}-{partition}.state.zst"));
+                match std::fs::read(&path) {
+                    Ok(b) => Checkpoint::decode(&key, &b).map(Some),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(StreamError::io(path, e)),
+                }
+            }
+            StateStore::Topic(t) => {
+                t.catch_up()?;
+                match t.latest.get(&key) {
+                    Some(b) => Checkpoint::decode(&key, b).map(Some),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Saves checkpoints; returns once they are durable (fsynced, or acknowledged by the broker).
+    pub fn save(&mut self, cps: &[Checkpoint]) -> Result<u64, StreamError> {
+        let mut bytes = 0u64;
+        match self {
+            StateStore::Dir(dir) => {
+                std::fs::create_dir_all(&*dir).map_err(|e| StreamError::io(&*dir, e))?;
+                for cp in cps {
+                    let data = cp.encode()?;
+                    bytes += data.len() as u64;
+                    let path = dir.join(format!("{}-{}.state.zst", cp.topic, cp.partition));
+                    let tmp = path.with_extension("tmp");
+                    let write = || -> std::io::Result<()> {
+                        use std::io::Write;
+                        let mut f = std::fs::File::create(&tmp)?;
+                        f.write_all(&data)?;
+                        f.sync_all()?;
+                        std::fs::rename(&tmp, &path)
+                    };
+                    write().map_err(|e| StreamError::io(&path, e))?;
+                }
+            }
+            StateStore::Topic(t) => {
+                for cp in cps {
+                    let data = cp.encode()?;
+                    bytes += data.len() as u64;
+                    let key = Checkpoint::key(&cp.topic, cp.partition);
+                    t.put(&key, data)?;
+                }
+                t.producer
+                    .flush(Duration::from_secs(30))
+                    .map_err(|e| StreamError::kafka("saving detector state", e))?;
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// Checkpoints in a compacted topic: written by a producer, read back by an unassigned
+/// consumer that follows the topic from the beginning.
+pub struct TopicStore {
+    topic: String,
+    producer: ThreadedProducer<DefaultProducerContext>,
+    reader: BaseConsumer,
+    positions: HashMap<i32, i64>,
+    latest: HashMap<String, Vec<u8>>,
+}
+
+/// Largest checkpoint message the state producer will send.
+const MAX_STATE_BYTES: &str = "16777216";
+
+impl TopicStore {
+    /// Opens (and reads) the state topic.
+    pub fn open(base: &ClientConfig, topic: &str) -> Result<Self, StreamError> {
+        let producer: ThreadedProducer<DefaultProducerContext> = base
+            .clone()
+            .set("acks", "all")
+            .set("message.max.bytes", MAX_STATE_BYTES)
+            .set("linger.ms", "0")
+            .create()
+            .map_err(|e| StreamError::kafka("creating the state producer", e))?;
+        let reader: BaseConsumer = base
+            .clone()
+            .set("group.id", format!("{topic}.reader"))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .set("fetch.max.bytes", "67108864")
+            .set("receive.message.max.bytes", "100000000")
+            .create()
+            .map_err(|e| StreamError::kafka("creating the state reader", e))?;
+        let mut s = TopicStore {
+            topic: topic.to_owned(),
+            producer,
+            reader,
+            positions: HashMap::new(),
+            latest: HashMap::new(),
+        };
+        s.catch_up()?;
+        Ok(s)
+    }
+
+    fn put(&mut self, key: &str, data: Vec<u8>) -> Result<(), StreamError> {
+        loop {
+            match self
+                .producer
+                .send(BaseRecord::to(&self.topic).key(key).payload(&data))
+            {
+                Ok(()) => break,
+                Err((
+                    rdkafka::error::KafkaError::MessageProduction(
+                        rdkafka::types::RDKafkaErrorCode::QueueFull,
+                    ),
+                    _,
+                )) => std::thread::sleep(Duration::from_millis(10)),
+                Err((e, _)) => return Err(StreamError::kafka("saving detector state", e)),
+            }
+        }
+        self.latest.insert(key.to_owned(), data);
+        Ok(())
+    }
+
+    /// Reads the state topic up to its current end.
+    fn catch_up(&mut self) -> Result<(), StreamError> {
+        let md = self
+            .reader
+            .fetch_metadata(Some(&self.topic), Duration::from_secs(10))
+            .map_err(|e| StreamError::kafka(format!("reading state topic {}", self.topic), e))?;
+        let parts: Vec<i32> = md
+            .topics()
+            .iter()
+            .filter(|t| t.name() == self.topic && t.error().is_none())
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        let mut ends = Vec::new();
+        for p in &parts {
+            let (_, high) = self
+                .reader
+                .fetch_watermarks(&self.topic, *p, Duration::from_secs(10))
+                .map_err(|e| {
+                    StreamError::kafka(format!("reading state topic {}", self.topic), e)
+                })?;
+            let pos = *self.positions.get(p).unwrap_or(&0);
+            if high > pos {
+                ends.push((*p, pos, high));
+            }
+        }
+        if ends.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for (p, pos, _) in &ends {
+            tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*pos))
+                .map_err(|e| StreamError::kafka("reading state", e))?;
+        }
+        self.reader
+            .assign(&tpl)
+            .map_err(|e| StreamError::kafka("reading state", e))?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while ends
+            .iter()
+            .any(|(p, _, high)| self.positions.get(p).copied().unwrap_or(0) < *high)
+        {
+            if std::time::Instant::now() > deadline {
+                return Err(StreamError::State {
+                    key: self.topic.clone(),
+                    message: "timed out reading the state topic to its end".into(),
+                });
+            }
+            match self.reader.poll(Duration::from_millis(200)) {
+                Some(Ok(m)) => {
+                    self.positions.insert(m.partition(), m.offset() + 1);
+                    if let Some(k) = m.key() {
+                        let k = String::from_utf8_lossy(k).into_owned();
+                        match m.payload() {
+                            Some(v) => {
+                                self.latest.insert(k, v.to_vec());
+                            }
+                            None => {
+                                self.latest.remove(&k);
+                            }
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    return Err(StreamError::kafka("reading state", e));
+                }
+                None => {}
+            }
+        }
+        self.reader
+            .unassign()
+            .map_err(|e| StreamError::kafka("reading state", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_round_trip_through_a_directory() {
+        let dir = std::env::temp_dir().join(format!("benglema-state-{}", std::process::id()));
+        let mut s = StateStore::Dir(dir.clone());
+        assert_eq!(s.load("posts", 0).unwrap(), None);
+        let cp = Checkpoint {
+            topic: "posts".into(),
+            partition: 0,
+            next_offset: 42,
+            engine: EngineState::default(),
+        };
+        s.save(std::slice::from_ref(&cp)).unwrap();
+        assert_eq!(s.load("posts", 0).unwrap(), Some(cp));
+        std::fs::write(dir.join("posts-1.state.zst"), b"garbage").unwrap();
+        let e = s.load("posts", 1).unwrap_err().to_string();
+        assert!(e.contains("posts/1") && e.contains("delete it"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

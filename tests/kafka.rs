@@ -1,0 +1,360 @@
+//! End-to-end tests of `run`, `produce` and `export` against real Kafka-protocol brokers:
+//! tansu on loopback (installed by .ci/run) and librdkafka's in-process cluster.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::BufReader;
+use std::process::Stdio;
+use std::time::Duration;
+
+use support::*;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn run_on_a_one_partition_topic_raises_what_backtest_raises() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = scratch("kafka-equal");
+    let posts = small_history(&dir);
+    let expected = backtest_events(&posts, &dir.join("bt"));
+    assert!(
+        expected.iter().any(|e| e.1 == "微信"),
+        "the small history must contain the WeChat outage: {expected:?}"
+    );
+    broker.create_topic("posts", 1);
+    let o = benglema()
+        .args(["produce", "--brokers", &broker.addr, "--input"])
+        .arg(&posts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = benglema()
+        .args(["run", "--brokers", &broker.addr, "--exit-on-eof", "--state"])
+        .arg(dir.join("state"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(opened(&text(&o.stdout)), expected, "{}", text(&o.stderr));
+
+    // The events topic holds the same events; export reduces it to one row per event.
+    let o = benglema()
+        .args(["export", "--brokers", &broker.addr, "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let ids: Vec<String> = text(&o.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let want: Vec<String> = expected.iter().map(|e| e.0.clone()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(sorted, want);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn kill_9_in_an_outage_then_restart_loses_and_duplicates_nothing() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = scratch("kafka-kill");
+    let posts = small_history(&dir);
+    let expected = backtest_events(&posts, &dir.join("bt"));
+    broker.create_topic("posts", 1);
+    // Posts arrive live, paced, while the detector runs.
+    let mut producer = benglema()
+        .args([
+            "produce",
+            "--brokers",
+            &broker.addr,
+            "--rate",
+            "4000",
+            "--input",
+        ])
+        .arg(&posts)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let state = dir.join("state");
+    let run = |exit: bool| {
+        let mut c = benglema();
+        c.args([
+            "run",
+            "--brokers",
+            &broker.addr,
+            "--checkpoint-seconds",
+            "0.2",
+        ])
+        .arg("--state")
+        .arg(&state);
+        if exit {
+            c.arg("--exit-on-eof");
+        }
+        c
+    };
+    let mut first = run(false)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(first.stdout.take().unwrap());
+    let before = read_until(&mut out, |l| l.contains("\"status\":\"open\""));
+    assert!(
+        before.iter().any(|l| l.contains("\"status\":\"open\"")),
+        "no event before the posts ran out"
+    );
+    // Let a checkpoint or two pass inside the outage, then kill without warning.
+    std::thread::sleep(Duration::from_millis(500));
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    let before: Vec<String> = before
+        .into_iter()
+        .chain(std::io::BufRead::lines(out).map_while(Result::ok))
+        .collect();
+    let o = producer.wait().unwrap();
+    assert!(o.success());
+    let second = run(true).output().unwrap();
+    let err = text(&second.stderr);
+    assert!(second.status.success(), "{err}");
+    assert!(err.contains("resuming from checkpoint at offset"), "{err}");
+
+    // Every incident found once, with the ids and times of an uninterrupted backtest.
+    let all = before.join("\n") + "\n" + &text(&second.stdout);
+    let mut opened_ids: Vec<_> = opened(&all);
+    opened_ids.dedup();
+    assert_eq!(opened_ids, expected, "{err}");
+    // A replayed event is the same event: the same id never opens with different content.
+    let ids: BTreeSet<_> = opened_ids.iter().map(|e| e.0.clone()).collect();
+    assert_eq!(ids.len(), opened_ids.len());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn malformed_posts_land_in_the_dead_letter_topic_with_reasons() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = scratch("kafka-dlq");
+    let good = small_history(&dir);
+    let mut lines: Vec<String> = std::fs::read_to_string(&good)
+        .unwrap()
+        .lines()
+        .take(2000)
+        .map(str::to_owned)
+        .collect();
+    let bad = [
+        "{not json",
+        r#"{"id":"x1","text":"微信崩了"}"#,
+        r#"{"id":"x2","created_at":"yesterday","text":"微信崩了"}"#,
+        r#"{"id":"x3","created_at":"2022-07-22T10:00:00+08:00","text":""}"#,
+        "[1,2,3]",
+    ];
+    for (i, b) in bad.iter().enumerate() {
+        lines.insert(100 + i * 300, (*b).to_owned());
+    }
+    let mixed = dir.join("mixed.jsonl");
+    std::fs::write(&mixed, lines.join("\n") + "\n").unwrap();
+    broker.create_topic("posts", 1);
+    let o = benglema()
+        .args(["produce", "--raw", "--brokers", &broker.addr, "--input"])
+        .arg(&mixed)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = benglema()
+        .args([
+            "run",
+            "--brokers",
+            &broker.addr,
+            "--exit-on-eof",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .output();
+    // Port 0 is fine for a listener; what matters here is the summary.
+    let o = o.unwrap();
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} posts read, {} dead-lettered",
+            lines.len(),
+            bad.len()
+        )),
+        "{err}"
+    );
+    // Read the DLQ back: every bad record, byte for byte, with a reason.
+    let letters = read_dlq(&broker.addr, "posts.dlq", bad.len());
+    let payloads: BTreeSet<String> = letters.iter().map(|l| l.0.clone()).collect();
+    assert_eq!(payloads, bad.iter().map(|s| s.to_string()).collect());
+    for (payload, reason, source) in &letters {
+        assert!(!reason.is_empty(), "no reason for {payload}");
+        assert!(source.starts_with("posts/0/"), "{source}");
+    }
+    assert!(
+        letters.iter().any(|l| l.1.contains("created_at")),
+        "{letters:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn read_dlq(addr: &str, topic: &str, n: usize) -> Vec<(String, String, String)> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Headers, Message};
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .set("group.id", "dlq-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[topic]).unwrap();
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while got.len() < n && std::time::Instant::now() < deadline {
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(200)) {
+            let mut reason = String::new();
+            let mut source = String::new();
+            if let Some(h) = m.headers() {
+                for x in h.iter() {
+                    let v = text(x.value.unwrap_or_default());
+                    match x.key {
+                        "benglema.reason" => reason = v,
+                        "benglema.source" => source = v,
+                        _ => {}
+                    }
+                }
+            }
+            got.push((text(m.payload().unwrap_or_default()), reason, source));
+        }
+    }
+    got
+}
+
+#[test]
+fn two_processes_in_one_group_split_the_partitions_and_agree_with_one() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = scratch("kafka-group");
+    let posts = small_history(&dir);
+    broker.create_topic("posts", 4);
+    let o = benglema()
+        .args([
+            "produce",
+            "--key",
+            "service",
+            "--brokers",
+            &broker.addr,
+            "--input",
+        ])
+        .arg(&posts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let run = |group: &str, events: &str| {
+        let mut c = benglema();
+        c.args([
+            "run",
+            "--brokers",
+            &broker.addr,
+            "--exit-on-eof",
+            "--group",
+            group,
+        ])
+        .args(["--events-topic", events, "--state"])
+        .arg(dir.join(group));
+        c
+    };
+    let one = run("solo", "events-solo").output().unwrap();
+    assert!(one.status.success(), "{}", text(&one.stderr));
+    let solo = opened(&text(&one.stdout));
+    assert!(solo.iter().any(|e| e.1 == "微信"), "{solo:?}");
+
+    let a = run("pair", "events-pair")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let b = run("pair", "events-pair")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}\n{}",
+        text(&a.stderr),
+        text(&b.stderr)
+    );
+    for p in [&a, &b] {
+        assert!(
+            text(&p.stderr).contains("partitions assigned: ["),
+            "a member got no partitions:\n{}",
+            text(&p.stderr)
+        );
+    }
+    let mut pair = opened(&(text(&a.stdout) + &text(&b.stdout)));
+    pair.dedup();
+    assert_eq!(pair, solo);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_unreachable_broker_is_reported_and_retried_until_stopped() {
+    let c = benglema()
+        .args(["run", "--brokers", "127.0.0.1:1"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(8));
+    // SIGTERM: a clean stop.
+    let _ = std::process::Command::new("kill")
+        .arg(c.id().to_string())
+        .status();
+    let o = c.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert!(err.contains("cannot reach Kafka at 127.0.0.1:1"), "{err}");
+    assert!(
+        err.contains("retrying in 1 s") && err.contains("retrying in 2 s"),
+        "{err}"
+    );
+    assert!(o.status.success(), "{err}");
+}
+
+#[test]
+fn the_embedded_cluster_runs_the_detector_over_tcp_and_matches_backtest() {
+    let dir = scratch("kafka-embedded");
+    let posts = small_history(&dir);
+    let expected = backtest_events(&posts, &dir.join("bt"));
+    let csv = dir.join("events.csv");
+    let o = benglema()
+        .args(["run", "--speed", "1000000", "--input"])
+        .arg(&posts)
+        .arg("--events-csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("in-process Kafka cluster at"), "{err}");
+    assert_eq!(opened(&text(&o.stdout)), expected, "{err}");
+    let header = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        header.starts_with("event_id,service,status,started_at"),
+        "{header}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

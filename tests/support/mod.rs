@@ -1,0 +1,209 @@
+//! Shared helpers of the end-to-end tests: the benglema binary, a real Kafka-compatible
+//! broker (tansu) on loopback, and small simulated post files.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The benglema binary.
+pub fn benglema() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_benglema"));
+    c.env_remove("RUST_LOG");
+    c
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("benglema-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Where tansu is: `$BENGLEMA_TANSU`, the CI tools cache, or `PATH`.
+pub fn tansu_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("BENGLEMA_TANSU") {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from)?;
+    let cached = home.join(".cache/benglema/tools/bin/tansu");
+    if cached.exists() {
+        return Some(cached);
+    }
+    let on_path = Command::new("tansu").arg("--version").output().ok()?;
+    on_path.status.success().then(|| PathBuf::from("tansu"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A tansu broker on loopback, killed on drop.
+pub struct Broker {
+    child: Child,
+    /// `host:port`.
+    pub addr: String,
+    bin: PathBuf,
+}
+
+impl Broker {
+    /// Starts a broker with in-memory storage, or returns `None` (and says so) when tansu is
+    /// not installed and `BENGLEMA_REQUIRE_BROKER` is unset. `.ci/run` installs tansu and
+    /// sets that variable, so in CI a missing broker fails the test.
+    pub fn start() -> Option<Broker> {
+        let Some(bin) = tansu_binary() else {
+            if std::env::var_os("BENGLEMA_REQUIRE_BROKER").is_some() {
+                panic!("tansu not found: .ci/run installs it (cargo install tansu --locked --version 0.6.0 --features dynostore,libsql)");
+            }
+            eprintln!("SKIPPED: no tansu broker (run .ci/run once, or set BENGLEMA_TANSU)");
+            return None;
+        };
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let log =
+            std::fs::File::create(std::env::temp_dir().join(format!("benglema-tansu-{port}.log")))
+                .unwrap();
+        let child = Command::new(&bin)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("starting tansu");
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(&addr).is_err() {
+            assert!(Instant::now() < deadline, "tansu did not listen on {addr}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Broker { child, addr, bin })
+    }
+
+    /// Creates a topic with `partitions` partitions.
+    pub fn create_topic(&self, name: &str, partitions: i32) {
+        let o = Command::new(&self.bin)
+            .args([
+                "topic",
+                "create",
+                name,
+                "--partitions",
+                &partitions.to_string(),
+            ])
+            .args(["--broker", &format!("tcp://{}", self.addr)])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "tansu topic create {name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes a small simulated history around the 2022-07-22 WeChat outage (22:00 Beijing).
+pub fn small_history(dir: &Path) -> PathBuf {
+    let posts = dir.join("posts.jsonl");
+    let o = benglema()
+        .args([
+            "simulate",
+            "--from",
+            "2022-07-22T06:00:00+08:00",
+            "--days",
+            "0.75",
+        ])
+        .args(["--rate", "20", "--out"])
+        .arg(&posts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    posts
+}
+
+/// `(event_id, service, started_at, detected_at)` of every event `backtest` finds in `posts`.
+pub fn backtest_events(posts: &Path, out: &Path) -> Vec<(String, String, String, String)> {
+    let o = benglema()
+        .args(["backtest", "--no-series", "--input"])
+        .arg(posts)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let mut rows: Vec<_> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_owned(),
+                f[1].to_owned(),
+                f[3].to_owned(),
+                f[4].to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The same key of every *opened* event in `run`'s JSON-lines stdout.
+pub fn opened(stdout: &str) -> Vec<(String, String, String, String)> {
+    let mut v: Vec<_> = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("run prints JSON lines"))
+        .filter(|e| e["status"] == "open")
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap().to_owned();
+            (
+                s("event_id"),
+                s("service"),
+                s("started_at"),
+                s("detected_at"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Reads lines from a child's stdout until `pred` matches one; returns all lines read.
+pub fn read_until(
+    r: &mut BufReader<std::process::ChildStdout>,
+    pred: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let mut l = String::new();
+        if r.read_line(&mut l).unwrap() == 0 {
+            return lines;
+        }
+        let hit = pred(&l);
+        lines.push(l);
+        if hit {
+            return lines;
+        }
+    }
+}
