@@ -207,3 +207,54 @@ pub fn read_until(
         }
     }
 }
+
+/// Runs a command to completion, killing it (and failing the test with what it printed) if
+/// it takes longer than `secs`.
+pub fn output_within(c: &mut Command, secs: u64) -> std::process::Output {
+    use std::io::Read;
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t1 = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        v
+    });
+    let t2 = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        v
+    });
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = t2.join().unwrap();
+            panic!(
+                "{c:?} did not finish within {secs} s; stderr:\n{}",
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::process::Output {
+        status,
+        stdout: t1.join().unwrap(),
+        stderr: t2.join().unwrap(),
+    }
+}
+
+/// Whether a run's stderr shows a non-empty partition assignment.
+pub fn got_partitions(stderr: &str) -> bool {
+    stderr
+        .match_indices("partitions assigned: [")
+        .any(|(i, m)| stderr[i + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}

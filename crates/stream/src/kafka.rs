@@ -117,6 +117,11 @@ static LAST_REPORT: Mutex<Option<Instant>> = Mutex::new(None);
 
 /// Prints a client-level error (broker down, authentication) at most every 10 seconds.
 pub fn report_client_error(error: &KafkaError, reason: &str) {
+    if matches!(error, KafkaError::PartitionEOF(_))
+        || error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF)
+    {
+        return;
+    }
     if let Ok(mut last) = LAST_REPORT.lock() {
         if last.is_some_and(|t| t.elapsed() < Duration::from_secs(10)) {
             return;
@@ -196,9 +201,19 @@ pub fn ensure_topics(base: &ClientConfig, topics: &[(&str, i32, bool)]) {
         Ok(rt) => rt,
         Err(_) => return,
     };
-    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    match rt.block_on(admin.create_topics(new.iter(), &opts)) {
-        Ok(results) => {
+    let opts = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(10)));
+    let call = async {
+        tokio::time::timeout(
+            Duration::from_secs(15),
+            admin.create_topics(new.iter(), &opts),
+        )
+        .await
+    };
+    match rt.block_on(call) {
+        Err(_) => eprintln!("benglema: the broker did not answer CreateTopics in 15 s; relying on existing topics or auto-creation"),
+        Ok(Ok(results)) => {
             for r in results {
                 if let Err((name, code)) = r {
                     if code != RDKafkaErrorCode::TopicAlreadyExists {
@@ -207,6 +222,8 @@ pub fn ensure_topics(base: &ClientConfig, topics: &[(&str, i32, bool)]) {
                 }
             }
         }
-        Err(e) => eprintln!("benglema: could not create topics ({e}); relying on auto-creation"),
+        Ok(Err(e)) => {
+            eprintln!("benglema: could not create topics ({e}); relying on auto-creation")
+        }
     }
 }

@@ -53,6 +53,9 @@ pub struct RunOptions {
     pub exit_on_eof: Arc<AtomicBool>,
     /// A partition without posts for this long is advanced to the others' watermark.
     pub idle_after: Duration,
+    /// Create the events, dead-letter and state topics if missing (off for clusters that
+    /// cannot, such as the embedded one, whose topics are made up front).
+    pub create_topics: bool,
     /// Librdkafka statistics interval (consumer lag); zero disables.
     pub stats_every: Duration,
 }
@@ -395,7 +398,9 @@ pub fn run(
     if let StateTarget::Topic(t) = &s.state {
         topics.push((t.as_str(), 1, true));
     }
-    kafka::ensure_topics(&s.client(), &topics);
+    if opts.create_topics {
+        kafka::ensure_topics(&s.client(), &topics);
+    }
     let store = match &s.state {
         StateTarget::Dir(d) => StateStore::Dir(d.clone()),
         StateTarget::Topic(t) => StateStore::Topic(Box::new(TopicStore::open(&s.client(), t)?)),

@@ -248,6 +248,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok(())
     };
     let opts = RunOptions {
+        create_topics: embedded.is_none(),
         settings,
         detector,
         exit_on_eof,
