@@ -37,6 +37,8 @@ enum Command {
     Simulate(cmd::simulate::Args),
     /// Throughput baselines on post files: reading alone, and reading plus plain jieba cut.
     Bench(cmd::bench::Args),
+    /// Kafka throughput: preload a topic, then time a bare consumer and `run` on it.
+    BenchKafka(cmd::bench_kafka::Args),
     /// Run the change-point test on any count series (CSV timestamp,value).
     DetectSeries(cmd::detect_series::Args),
 }
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Backtest(a) => cmd::backtest::run_cmd(a),
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::BenchKafka(a) => cmd::bench_kafka::run(a),
         Command::DetectSeries(a) => cmd::detect_series::run(a),
     };
     match result {

@@ -9,6 +9,7 @@
 //! Everything detection-related is `benglema-pipeline`'s; this crate only moves posts and
 //! events between Kafka and it.
 
+pub mod bench;
 pub mod config;
 pub mod embedded;
 mod error;

@@ -73,7 +73,7 @@ impl<F: FnMut(&OutageEvent) -> Result<(), StreamError>> EventSink for F {
 }
 
 /// What a run did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct RunSummary {
     /// Posts read (valid or not).
     pub posts: u64,
@@ -85,6 +85,10 @@ pub struct RunSummary {
     pub partitions: BTreeSet<i32>,
     /// Partitions restored from a checkpoint, with the offset they resumed at.
     pub restored: BTreeMap<i32, i64>,
+    /// When the first post arrived.
+    pub first_post: Option<Instant>,
+    /// When the last post arrived.
+    pub last_post: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -150,7 +154,6 @@ struct Task<'x> {
 struct Runner<'x, 's> {
     opts: &'s RunOptions,
     extractor: &'x Extractor,
-    consumer: BaseConsumer<GroupContext>,
     shared: Arc<Shared>,
     producer: TrackedProducer,
     store: StateStore,
@@ -312,7 +315,7 @@ impl<'x> Runner<'x, '_> {
     }
 
     /// Flush events, save state, commit offsets.
-    fn checkpoint(&mut self) -> Result<(), StreamError> {
+    fn checkpoint(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<(), StreamError> {
         let dirty: Vec<i32> = self
             .tasks
             .iter()
@@ -342,7 +345,7 @@ impl<'x> Runner<'x, '_> {
             tpl.add_partition_offset(&topic, cp.partition, Offset::Offset(cp.next_offset))
                 .map_err(|e| StreamError::kafka("building the commit", e))?;
         }
-        if let Err(e) = self.consumer.commit(&tpl, CommitMode::Sync) {
+        if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
             // The checkpoint is what a restart resumes from; a lost commit only means the
             // next owner skips the covered posts itself.
             eprintln!("benglema: offset commit failed ({e}); the checkpoint covers it");
@@ -367,13 +370,13 @@ impl<'x> Runner<'x, '_> {
             self.eof.remove(&p);
         }
     }
+}
 
-    fn assigned(&self) -> BTreeSet<i32> {
-        self.consumer
-            .assignment()
-            .map(|tpl| partitions(&tpl).into_iter().collect())
-            .unwrap_or_default()
-    }
+fn assigned(consumer: &BaseConsumer<GroupContext>) -> BTreeSet<i32> {
+    consumer
+        .assignment()
+        .map(|tpl| partitions(&tpl).into_iter().collect())
+        .unwrap_or_default()
 }
 
 /// Runs the streaming detector until `stop` is set (or, with `exit_on_eof`, the assigned
@@ -428,7 +431,6 @@ pub fn run(
     let mut r = Runner {
         opts,
         extractor,
-        consumer,
         shared,
         producer,
         store,
@@ -446,14 +448,12 @@ pub fn run(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let polled = r.consumer.poll(Duration::from_millis(100));
-        match polled {
+        match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
-                let (p, o) = (m.partition(), m.offset());
-                let key = m.key().map(<[u8]>::to_vec);
-                let payload = m.payload().map(<[u8]>::to_vec);
-                drop(m);
-                r.message(p, o, key.as_deref(), payload.as_deref())?;
+                let now = Instant::now();
+                r.summary.first_post.get_or_insert(now);
+                r.summary.last_post = Some(now);
+                r.message(m.partition(), m.offset(), m.key(), m.payload())?;
             }
             Some(Err(KafkaError::PartitionEOF(p))) => {
                 r.eof.insert(p);
@@ -475,7 +475,7 @@ pub fn run(
                 .posts_per_second
                 .set((n - rate_mark.1) as f64 / secs.max(1e-9));
             rate_mark = (Instant::now(), n);
-            let assigned = r.assigned();
+            let assigned = assigned(&consumer);
             r.metrics.partitions.set(assigned.len() as i64);
             if !assigned.is_empty() {
                 r.metrics.mark_connected();
@@ -489,11 +489,11 @@ pub fn run(
             }
         }
         if last_cp.elapsed() >= s.checkpoint_every {
-            r.checkpoint()?;
+            r.checkpoint(&consumer)?;
             last_cp = Instant::now();
         }
     }
-    r.checkpoint()?;
-    r.consumer.unsubscribe();
+    r.checkpoint(&consumer)?;
+    consumer.unsubscribe();
     Ok(r.summary)
 }

@@ -2,6 +2,7 @@
 
 pub mod backtest;
 pub mod bench;
+pub mod bench_kafka;
 pub mod classify;
 pub mod detect_series;
 pub mod export;

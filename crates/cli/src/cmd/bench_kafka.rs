@@ -1,0 +1,129 @@
+//! `benglema bench-kafka`: preload a topic with simulated posts, then measure a bare rdkafka
+//! consumer and `run` on it, each from its first message to its last.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use benglema_detect::DetectorConfig;
+use benglema_model::OutageEvent;
+use benglema_stream::bench::bare_read;
+use benglema_stream::metrics::Metrics;
+use benglema_stream::produce::{produce_posts, KeyBy, Pace, Sender};
+use benglema_stream::{RunOptions, StateTarget, StreamError};
+use benglema_synth::SimSpec;
+use chrono::DateTime;
+
+use super::kafka_args::KafkaArgs;
+
+/// Flags of `benglema bench-kafka`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    kafka: KafkaArgs,
+    /// Posts to preload.
+    #[arg(long, default_value_t = 1_000_000)]
+    posts: u64,
+    /// Partitions of the benchmark topic.
+    #[arg(long, default_value_t = 1)]
+    partitions: i32,
+}
+
+/// Runs `benglema bench-kafka`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut settings = args.kafka.settings(None, None)?.context(
+        "bench-kafka needs a broker: --brokers HOST:PORT (the embedded cluster keeps too little)",
+    )?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let topic = format!("bench-posts-{stamp}");
+    settings.topic = topic.clone();
+    settings.group = format!("bench-{stamp}");
+    settings.events_topic = format!("bench-events-{stamp}");
+    settings.dlq_topic = format!("{topic}.dlq");
+    let state_dir = std::env::temp_dir().join(format!("benglema-bench-{stamp}"));
+    settings.state = StateTarget::Dir(state_dir.clone());
+    let stop = AtomicBool::new(false);
+    if !benglema_stream::kafka::wait_for_cluster(&settings, &stop)? {
+        return Ok(());
+    }
+    benglema_stream::kafka::ensure_topics(&settings.client(), &[(&topic, args.partitions, false)]);
+
+    // Preload: the simulator's stream from 2021-09-28 (the 2021-10-18 incident falls inside).
+    let labels = benglema_labels::parse_incidents(
+        super::backtest::INCIDENTS_CSV.as_bytes(),
+        "bundled incidents.csv",
+    )?;
+    let from = DateTime::parse_from_rfc3339("2021-09-28T00:00:00+08:00").expect("valid time");
+    let mut spec = SimSpec::new(
+        benglema_backtest::BUNDLED_SEED,
+        from,
+        from + chrono::Duration::days(400),
+    );
+    spec.incidents = labels;
+    let started = std::time::Instant::now();
+    let mut sender = Sender::new(&settings, Pace::Max, KeyBy::Id, None, &stop)?;
+    let posts = benglema_synth::simulate(&spec)
+        .map(|s| s.post)
+        .take(args.posts as usize);
+    produce_posts(&mut sender, posts, &mut |_| {})?;
+    let sent = sender.finish()?.sent;
+    eprintln!(
+        "preloaded {sent} posts into {topic} ({} partition(s)) in {:.1} s",
+        args.partitions,
+        started.elapsed().as_secs_f64()
+    );
+
+    let bare = bare_read(&settings, &topic)?;
+    eprintln!(
+        "bare consumer: {} messages, {:.0} MB in {:.2} s",
+        bare.messages,
+        bare.bytes as f64 / 1e6,
+        bare.seconds
+    );
+
+    let ex = benglema_text::Extractor::embedded();
+    let opts = RunOptions {
+        settings: settings.clone(),
+        detector: DetectorConfig::default(),
+        exit_on_eof: Arc::new(AtomicBool::new(true)),
+        idle_after: Duration::from_secs(10),
+        create_topics: true,
+        stats_every: Duration::from_secs(1),
+    };
+    let mut events = 0u64;
+    let mut sink = |e: &OutageEvent| -> Result<(), StreamError> {
+        if e.status == benglema_model::EventStatus::Open {
+            events += 1;
+        }
+        Ok(())
+    };
+    let metrics = Metrics::new();
+    let summary = benglema_stream::run(&opts, &ex, &mut sink, &metrics, &stop)?;
+    let secs = match (summary.first_post, summary.last_post) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64(),
+        _ => 0.0,
+    };
+    let run_rate = summary.posts as f64 / secs.max(1e-9);
+    let _ = std::fs::remove_dir_all(&state_dir);
+    println!("| consumer | posts | seconds | posts/s |");
+    println!("|---|---|---|---|");
+    println!(
+        "| bare rdkafka consumer (read only) | {} | {:.2} | {:.0} |",
+        bare.messages,
+        bare.seconds,
+        bare.per_second()
+    );
+    println!(
+        "| benglema run (parse, extract, detect, checkpoint) | {} | {:.2} | {:.0} |",
+        summary.posts, secs, run_rate
+    );
+    println!(
+        "\nrun / bare = {:.2}; {} events opened; topic {topic}",
+        run_rate / bare.per_second().max(1e-9),
+        events
+    );
+    Ok(())
+}
