@@ -111,13 +111,35 @@ fn kill_9_in_an_outage_then_restart_loses_and_duplicates_nothing() {
         }
         c
     };
-    let mut first = run(false).stdout(Stdio::piped()).spawn().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let mut first = run(false)
+        .args(["--metrics-addr", &metrics_addr])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut out = BufReader::new(first.stdout.take().unwrap());
     let before = read_until(&mut out, |l| l.contains("\"status\":\"open\""));
     assert!(
         before.iter().any(|l| l.contains("\"status\":\"open\"")),
         "no event before the posts ran out"
     );
+    let metrics = http_get(&metrics_addr, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    for m in [
+        "benglema_posts_in_total",
+        "benglema_events_raised_total 1",
+        "benglema_consumer_lag_messages",
+        "benglema_posts_per_second",
+    ] {
+        assert!(metrics.contains(m), "{m} missing:\n{metrics}");
+    }
+    let health = http_get(&metrics_addr, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     // Let a checkpoint or two pass inside the outage, then kill without warning.
     std::thread::sleep(Duration::from_millis(500));
     first.kill().unwrap(); // SIGKILL
@@ -214,6 +236,19 @@ fn malformed_posts_land_in_the_dead_letter_topic_with_reasons() {
         "{letters:?}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s
 }
 
 fn read_dlq(addr: &str, topic: &str, n: usize) -> Vec<(String, String, String)> {
@@ -359,5 +394,70 @@ fn the_embedded_cluster_runs_the_detector_over_tcp_and_matches_backtest() {
         header.starts_with("event_id,service,status,started_at"),
         "{header}"
     );
+
+    // export: latest state per id, filters, three formats.
+    let jsonl = dir.join("events.jsonl");
+    std::fs::write(&jsonl, &o.stdout).unwrap();
+    let states = text(&o.stdout).lines().count();
+    assert!(states > expected.len(), "expected open + later states");
+    let export = |extra: &[&str]| {
+        let o = output_within(
+            benglema()
+                .args(["export", "--input"])
+                .arg(&jsonl)
+                .args(extra),
+            60,
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    let all = export(&[]);
+    let rows: Vec<&str> = all.lines().collect();
+    assert_eq!(rows[0].split(',').count(), 15, "{}", rows[0]);
+    assert_eq!(rows.len() - 1, expected.len(), "one row per event:\n{all}");
+    assert!(
+        rows[1..].iter().all(|r| !r.contains(",open,")),
+        "latest state wins:\n{all}"
+    );
+    assert_eq!(
+        export(&["--service", "QQ"]).lines().count(),
+        1,
+        "header only"
+    );
+    assert_eq!(
+        export(&["--until", "2022-07-22T21:00:00+08:00"])
+            .lines()
+            .count(),
+        1
+    );
+    let wechat = export(&[
+        "--service",
+        "微信",
+        "--since",
+        "2022-07-22T22:30:00+08:00",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(wechat.lines().count(), 1, "{wechat}");
+    let pq = dir.join("events.parquet");
+    let o = output_within(
+        benglema()
+            .args(["export", "--format", "parquet", "--input"])
+            .arg(&jsonl)
+            .arg("--out")
+            .arg(&pq),
+        60,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let bytes = std::fs::read(&pq).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    let o = output_within(
+        benglema()
+            .args(["export", "--since", "yesterday", "--input"])
+            .arg(&jsonl),
+        60,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("RFC 3339"), "{}", text(&o.stderr));
     let _ = std::fs::remove_dir_all(dir);
 }
