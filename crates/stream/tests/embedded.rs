@@ -109,3 +109,70 @@ fn checkpoints_in_a_state_topic_carry_a_restart() {
     assert_eq!(again.posts, 0, "{again:?}");
     assert!(events.is_empty(), "{events:?}");
 }
+
+#[test]
+fn an_idle_partition_is_advanced_to_the_others_watermark() {
+    use benglema_detect::{Engine, EngineOptions};
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    let cluster = EmbeddedCluster::start(&[
+        ("posts", 2),
+        ("posts.dlq", 1),
+        ("outage-events", 1),
+        ("benglema.state", 1),
+    ])
+    .unwrap();
+    let s = Settings::new(cluster.bootstrap_servers());
+    let posts: Vec<_> = benglema_synth::simulate(&history())
+        .map(|p| p.post)
+        .collect();
+    // Partition 1 gets the first 50 posts and then nothing; partition 0 gets the rest.
+    let p: ThreadedProducer<DefaultProducerContext> = s.client().create().unwrap();
+    for (i, post) in posts.iter().enumerate() {
+        let json = post.to_json();
+        let part = if i < 50 { 1 } else { 0 };
+        let mut rec = BaseRecord::to("posts")
+            .partition(part)
+            .key(&post.id)
+            .payload(&json);
+        while let Err((_, r)) = p.send(rec) {
+            rec = r;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    p.flush(Duration::from_secs(30)).unwrap();
+
+    let ex = Extractor::embedded();
+    let opts = RunOptions {
+        settings: s.clone(),
+        detector: DetectorConfig::default(),
+        exit_on_eof: Arc::new(AtomicBool::new(true)),
+        idle_after: Duration::ZERO,
+        create_topics: false,
+        stats_every: Duration::ZERO,
+    };
+    let stop = AtomicBool::new(false);
+    let mut sink = |_: &OutageEvent| -> Result<(), StreamError> { Ok(()) };
+    let summary = benglema_stream::run(&opts, &ex, &mut sink, &Metrics::new(), &stop).unwrap();
+    assert_eq!(summary.posts, posts.len() as u64);
+
+    let mut store = StateStore::Topic(Box::new(
+        TopicStore::open(&s.client(), "benglema.state").unwrap(),
+    ));
+    let watermark = |p: i32, store: &mut StateStore| {
+        let cp = store.load("posts", p).unwrap().unwrap();
+        Engine::restore(
+            DetectorConfig::default(),
+            EngineOptions::default(),
+            cp.engine,
+        )
+        .watermark()
+        .unwrap()
+    };
+    let (busy, idle) = (watermark(0, &mut store), watermark(1, &mut store));
+    let fiftieth = posts[49].created_at.timestamp();
+    assert!(busy > fiftieth + 3600, "partition 0 should be hours ahead");
+    assert_eq!(
+        idle, busy,
+        "the idle partition was left behind at {fiftieth}"
+    );
+}
