@@ -62,6 +62,27 @@ fn run_on_a_one_partition_topic_raises_what_backtest_raises() {
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(sorted, want);
+
+    // A long-running consumer stops cleanly on SIGTERM: it checkpoints and says so.
+    let c = benglema()
+        .args(["run", "--brokers", &broker.addr, "--state"])
+        .arg(dir.join("state"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    let _ = std::process::Command::new("kill")
+        .arg(c.id().to_string())
+        .status();
+    let o = c.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("stopping (checkpointing first"), "{err}");
+    assert!(
+        err.contains("0 posts read"),
+        "everything was committed before: {err}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
