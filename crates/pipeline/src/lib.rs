@@ -20,6 +20,26 @@ pub struct Processed {
     pub signal: Option<Signal>,
 }
 
+/// What the extractor makes of one post: the stateless half of processing it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Analysis {
+    /// The extractor's signal.
+    pub signal: Option<Signal>,
+    /// Content terms, for complaints only.
+    pub terms: Vec<String>,
+}
+
+/// Reads one post with the extractor. Pure, so posts can be analysed in parallel and fed to
+/// [`Detector::process_analyzed`] in order.
+pub fn analyze(extractor: &Extractor, post: &Post) -> Analysis {
+    let signal = extractor.extract(&post.text);
+    let terms = match &signal {
+        Some(s) if s.kind == SignalKind::Complaint => extractor.terms(&post.text),
+        _ => Vec::new(),
+    };
+    Analysis { signal, terms }
+}
+
 /// Extractor + engine.
 pub struct Detector<'x> {
     extractor: &'x Extractor,
@@ -55,11 +75,19 @@ impl<'x> Detector<'x> {
 
     /// Takes one post; events and series points go to `out`.
     pub fn process(&mut self, post: &Post, out: &mut Vec<Output>) -> Processed {
-        let signal = self.extractor.extract(&post.text);
-        let terms = match &signal {
-            Some(s) if s.kind == SignalKind::Complaint => self.extractor.terms(&post.text),
-            _ => Vec::new(),
-        };
+        let a = analyze(self.extractor, post);
+        self.process_analyzed(post, a, out)
+    }
+
+    /// Takes one post already read by [`analyze`] (which can run on other threads); the
+    /// result is exactly that of [`Detector::process`].
+    pub fn process_analyzed(
+        &mut self,
+        post: &Post,
+        analysis: Analysis,
+        out: &mut Vec<Output>,
+    ) -> Processed {
+        let Analysis { signal, terms } = analysis;
         let term_refs: Vec<&str> = terms.iter().map(String::as_str).collect();
         let admission = self.engine.observe(
             Observation {

@@ -114,8 +114,10 @@ impl<'a> Sender<'a> {
                 self.summary.interrupted = true;
                 return false;
             }
+            // Sleeping for less than a couple of milliseconds overshoots by more than it
+            // waits; send a little early instead.
             let ahead = due - self.started.elapsed().as_secs_f64();
-            if ahead <= 0.0 {
+            if ahead <= 0.002 {
                 return true;
             }
             std::thread::sleep(Duration::from_secs_f64(ahead.min(0.1)));

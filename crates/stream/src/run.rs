@@ -24,8 +24,9 @@ use std::time::{Duration, Instant};
 
 use benglema_detect::{Admission, DetectorConfig, EngineOptions, Output};
 use benglema_model::{EventStatus, OutageEvent, Post};
-use benglema_pipeline::Detector;
+use benglema_pipeline::{analyze, Analysis, Detector};
 use benglema_text::Extractor;
+use rayon::prelude::*;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Message, OwnedHeaders};
@@ -36,6 +37,9 @@ use crate::kafka::{self, TrackedProducer};
 use crate::metrics::Metrics;
 use crate::state::{Checkpoint, StateStore, TopicStore};
 use crate::{Settings, StateTarget, StreamError};
+
+/// Posts processed between two reads of the clock.
+const CLOCK_EVERY: u32 = 256;
 
 /// Header carrying the reason a post was dead-lettered.
 pub const REASON_HEADER: &str = "benglema.reason";
@@ -51,7 +55,8 @@ pub struct RunOptions {
     /// Once set, stop as soon as every assigned partition is read to its end (tests,
     /// catch-up jobs, the embedded demo after its feeder finished).
     pub exit_on_eof: Arc<AtomicBool>,
-    /// A partition without posts for this long is advanced to the others' watermark.
+    /// A partition without posts for this long (whole seconds) is advanced to the others'
+    /// watermark.
     pub idle_after: Duration,
     /// Create the events, dead-letter and state topics if missing (off for clusters that
     /// cannot, such as the embedded one, whose topics are made up front).
@@ -93,6 +98,7 @@ pub struct RunSummary {
 
 #[derive(Default)]
 struct Shared {
+    rebalanced: AtomicBool,
     revoked: Mutex<Vec<i32>>,
     lag: AtomicI64,
 }
@@ -130,6 +136,7 @@ impl ConsumerContext for GroupContext {
             if let Ok(mut v) = self.0.revoked.lock() {
                 v.extend(ps);
             }
+            self.0.rebalanced.store(true, Ordering::SeqCst);
         }
     }
 
@@ -144,11 +151,36 @@ impl ConsumerContext for GroupContext {
     }
 }
 
+/// A message as read, owned so a batch can be analysed in parallel.
+struct Raw {
+    partition: i32,
+    offset: i64,
+    key: Option<Vec<u8>>,
+    payload: Option<Vec<u8>>,
+}
+
+/// A parsed and analysed post, or why the message is not a post.
+type Prepared = Result<(Post, Analysis), String>;
+
+/// The stateless half of a message: parse and extract (runs on the rayon pool).
+fn prepare(extractor: &Extractor, raw: &Raw) -> Prepared {
+    let post = match raw.payload.as_deref() {
+        None => return Err("empty message (no payload)".to_owned()),
+        Some(b) => Post::parse(b).map_err(|e| e.to_string())?,
+    };
+    let a = analyze(extractor, &post);
+    Ok((post, a))
+}
+
+/// Most messages taken from the client per batch.
+const BATCH: usize = 2048;
+
 struct Task<'x> {
     detector: Detector<'x>,
     next_offset: i64,
     dirty: bool,
-    last_post: Instant,
+    /// The loop tick (seconds) of the partition's last post.
+    last_tick: u64,
 }
 
 struct Runner<'x, 's> {
@@ -163,6 +195,8 @@ struct Runner<'x, 's> {
     sink: &'s mut dyn EventSink,
     metrics: &'s Metrics,
     summary: RunSummary,
+    /// Seconds the loop has run (ticks of its one-second timer).
+    tick: u64,
 }
 
 impl<'x> Runner<'x, '_> {
@@ -183,14 +217,14 @@ impl<'x> Runner<'x, '_> {
                         detector: Detector::restore(self.extractor, config, options, cp.engine),
                         next_offset: cp.next_offset,
                         dirty: false,
-                        last_post: Instant::now(),
+                        last_tick: self.tick,
                     }
                 }
                 None => Task {
                     detector: Detector::new(self.extractor, config, options),
                     next_offset: 0,
                     dirty: false,
-                    last_post: Instant::now(),
+                    last_tick: self.tick,
                 },
             };
             self.summary.partitions.insert(partition);
@@ -245,14 +279,19 @@ impl<'x> Runner<'x, '_> {
         Ok(())
     }
 
-    fn message(
-        &mut self,
-        partition: i32,
-        offset: i64,
-        key: Option<&[u8]>,
-        payload: Option<&[u8]>,
-    ) -> Result<(), StreamError> {
+    /// Feeds a prepared batch to the detectors, in order.
+    fn feed(&mut self, batch: Vec<Raw>, prepared: Vec<Prepared>) -> Result<(), StreamError> {
+        for (raw, p) in batch.iter().zip(prepared) {
+            self.message(raw, p)?;
+        }
+        Ok(())
+    }
+
+    fn message(&mut self, raw: &Raw, prepared: Prepared) -> Result<(), StreamError> {
+        let (partition, offset) = (raw.partition, raw.offset);
+        let (key, payload) = (raw.key.as_deref(), raw.payload.as_deref());
         self.eof.remove(&partition);
+        let tick = self.tick;
         let task = self.task(partition)?;
         if offset < task.next_offset {
             // Already inside the checkpoint (its commit was lost): skip.
@@ -260,20 +299,18 @@ impl<'x> Runner<'x, '_> {
         }
         task.next_offset = offset + 1;
         task.dirty = true;
-        task.last_post = Instant::now();
+        task.last_tick = tick;
         self.metrics.posts_in.inc();
         self.summary.posts += 1;
-        let post = match payload {
-            None => Err("empty message (no payload)".to_owned()),
-            Some(b) => Post::parse(b).map_err(|e| e.to_string()),
-        };
-        match post {
+        match prepared {
             Err(reason) => {
                 self.dead_letter(partition, offset, key, payload.unwrap_or(&[]), &reason)
             }
-            Ok(post) => {
+            Ok((post, analysis)) => {
                 let task = self.tasks.get_mut(&partition).expect("task exists");
-                let r = task.detector.process(&post, &mut self.out);
+                let r = task
+                    .detector
+                    .process_analyzed(&post, analysis, &mut self.out);
                 match r.admission {
                     Admission::Accepted => {
                         if r.signal
@@ -302,9 +339,10 @@ impl<'x> Runner<'x, '_> {
             .filter_map(|t| t.detector.engine().watermark())
             .max();
         let Some(newest) = newest else { return Ok(()) };
-        let idle_after = self.opts.idle_after;
+        let idle_ticks = self.opts.idle_after.as_secs();
+        let tick = self.tick;
         for t in self.tasks.values_mut() {
-            if t.last_post.elapsed() >= idle_after
+            if tick >= t.last_tick + idle_ticks
                 && t.detector.engine().watermark().is_some_and(|w| w < newest)
             {
                 t.detector.advance_to(newest, &mut self.out);
@@ -409,18 +447,18 @@ pub fn run(
         StateTarget::Topic(t) => StateStore::Topic(Box::new(TopicStore::open(&s.client(), t)?)),
     };
     let shared = Arc::new(Shared::default());
-    let mut cc = s.client();
-    cc.set("group.id", &s.group)
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "true")
-        .set("fetch.wait.max.ms", "100");
+    let stats = opts.stats_every.as_millis().to_string();
+    let mut props = vec![
+        ("group.id", s.group.as_str()),
+        ("enable.auto.commit", "false"),
+        ("auto.offset.reset", "earliest"),
+        ("enable.partition.eof", "true"),
+        ("fetch.wait.max.ms", "100"),
+    ];
     if !opts.stats_every.is_zero() {
-        cc.set(
-            "statistics.interval.ms",
-            opts.stats_every.as_millis().to_string(),
-        );
+        props.push(("statistics.interval.ms", stats.as_str()));
     }
+    let cc = kafka::consumer_config(s, &props);
     let consumer: BaseConsumer<GroupContext> = cc
         .create_with_context(GroupContext(shared.clone()))
         .map_err(|e| StreamError::kafka("creating the consumer (check -X properties)", e))?;
@@ -440,41 +478,108 @@ pub fn run(
         sink,
         metrics,
         summary: RunSummary::default(),
+        tick: 0,
     };
     let mut last_cp = Instant::now();
     let mut last_tick = Instant::now();
     let mut rate_mark = (Instant::now(), 0u64);
+    // Reading the clock costs more than a post's bookkeeping; read it every so many posts.
+    let mut unclocked = 0u32;
+    let mut pending: Option<(Vec<Raw>, Vec<Prepared>)> = None;
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                let now = Instant::now();
-                r.summary.first_post.get_or_insert(now);
-                r.summary.last_post = Some(now);
-                r.message(m.partition(), m.offset(), m.key(), m.payload())?;
+        let mut clock = true;
+        // A batch: wait for one message, then take what the client already has.
+        let mut batch: Vec<Raw> = Vec::new();
+        let mut event = None;
+        let mut timeout = Duration::from_millis(100);
+        while batch.len() < BATCH {
+            match consumer.poll(timeout) {
+                Some(Ok(m)) => batch.push(Raw {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    payload: m.payload().map(<[u8]>::to_vec),
+                }),
+                Some(Err(e)) => {
+                    event = Some(e);
+                    break;
+                }
+                None => break,
             }
-            Some(Err(KafkaError::PartitionEOF(p))) => {
+            timeout = Duration::ZERO;
+        }
+        // Pipelined: the new batch is parsed and analysed on the rayon pool while this
+        // thread feeds the previous one to the detectors, in order.
+        let first = !batch.is_empty() && r.summary.first_post.is_none();
+        if first {
+            r.summary.first_post = Some(Instant::now());
+        }
+        let mut prepared: Vec<Prepared> = Vec::new();
+        let previous = pending.take();
+        rayon::in_place_scope(|sc| -> Result<(), StreamError> {
+            if !batch.is_empty() {
+                let (batch, prepared) = (&batch, &mut prepared);
+                sc.spawn(move |_| {
+                    *prepared = batch
+                        .par_iter()
+                        .map(|raw| prepare(extractor, raw))
+                        .collect();
+                });
+            }
+            if let Some((b, p)) = previous {
+                r.feed(b, p)?;
+            }
+            Ok(())
+        })?;
+        unclocked += batch.len() as u32;
+        if !batch.is_empty() {
+            pending = Some((batch, prepared));
+        }
+        // Before an end-of-partition, a rebalance or a clock turn (checkpoint, exit), the
+        // detectors must have seen everything read so far.
+        let idle = pending.as_ref().is_none_or(|(b, _)| b.len() < BATCH);
+        if event.is_some() || idle || unclocked >= CLOCK_EVERY {
+            if let Some((b, p)) = pending.take() {
+                r.feed(b, p)?;
+            }
+        } else {
+            clock = false;
+        }
+        match event {
+            Some(KafkaError::PartitionEOF(p)) => {
                 r.eof.insert(p);
                 r.metrics.mark_connected();
             }
-            Some(Err(e)) => kafka::report_client_error(&e, "consumer"),
+            Some(e) => kafka::report_client_error(&e, "consumer"),
             None => {}
         }
-        r.drop_revoked();
-        if last_tick.elapsed() >= Duration::from_secs(1) {
-            last_tick = Instant::now();
+        if !clock {
+            continue;
+        }
+        let now = Instant::now();
+        if unclocked > 0 {
+            r.summary.last_post = Some(now);
+            unclocked = 0;
+        }
+        if r.shared.rebalanced.swap(false, Ordering::SeqCst) {
+            r.drop_revoked();
+        }
+        if now - last_tick >= Duration::from_secs(1) {
+            last_tick = now;
+            r.tick += 1;
             r.metrics.beat();
             r.metrics
                 .consumer_lag
                 .set(r.shared.lag.load(Ordering::Relaxed));
             let n = r.summary.posts;
-            let secs = rate_mark.0.elapsed().as_secs_f64();
+            let secs = (now - rate_mark.0).as_secs_f64();
             r.metrics
                 .posts_per_second
                 .set((n - rate_mark.1) as f64 / secs.max(1e-9));
-            rate_mark = (Instant::now(), n);
+            rate_mark = (now, n);
             let assigned = assigned(&consumer);
             r.metrics.partitions.set(assigned.len() as i64);
             if !assigned.is_empty() {
@@ -488,10 +593,13 @@ pub fn run(
                 break;
             }
         }
-        if last_cp.elapsed() >= s.checkpoint_every {
+        if now - last_cp >= s.checkpoint_every {
             r.checkpoint(&consumer)?;
             last_cp = Instant::now();
         }
+    }
+    if let Some((b, p)) = pending.take() {
+        r.feed(b, p)?;
     }
     r.checkpoint(&consumer)?;
     consumer.unsubscribe();

@@ -76,13 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    let bare = bare_read(&settings, &topic)?;
-    eprintln!(
-        "bare consumer: {} messages, {:.0} MB in {:.2} s",
-        bare.messages,
-        bare.bytes as f64 / 1e6,
-        bare.seconds
-    );
+    let bare_first = bare_read(&settings, &topic, &format!("bench-bare-{stamp}-1"))?;
 
     let ex = benglema_text::Extractor::embedded();
     let opts = RunOptions {
@@ -107,11 +101,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         _ => 0.0,
     };
     let run_rate = summary.posts as f64 / secs.max(1e-9);
+    // The bare read again, after `run`: the faster of the two is the ceiling reported.
+    let bare_again = bare_read(&settings, &topic, &format!("bench-bare-{stamp}-2"))?;
+    for (when, b) in [("before", bare_first), ("after", bare_again)] {
+        eprintln!(
+            "bare consumer {when} run: {} messages, {:.0} MB in {:.2} s ({:.0}/s)",
+            b.messages,
+            b.bytes as f64 / 1e6,
+            b.seconds,
+            b.per_second()
+        );
+    }
+    let bare = if bare_first.per_second() >= bare_again.per_second() {
+        bare_first
+    } else {
+        bare_again
+    };
     let _ = std::fs::remove_dir_all(&state_dir);
     println!("| consumer | posts | seconds | posts/s |");
     println!("|---|---|---|---|");
     println!(
-        "| bare rdkafka consumer (read only) | {} | {:.2} | {:.0} |",
+        "| bare rdkafka consumer (read only, faster of two reads) | {} | {:.2} | {:.0} |",
         bare.messages,
         bare.seconds,
         bare.per_second()

@@ -21,8 +21,8 @@ use benglema_stream::{RunOptions, Settings, StateTarget, StreamError};
 use super::kafka_args::KafkaArgs;
 
 /// Default replay speed of the embedded demo: the first seed incident lies 36 h into the
-/// bundled history, so at 3000x it shows up about 45 s after start.
-pub const DEFAULT_SPEED: f64 = 3000.0;
+/// bundled history, so at 4000x it shows up about 40 s after start (group join included).
+pub const DEFAULT_SPEED: f64 = 4000.0;
 
 /// Flags of `benglema run`.
 #[derive(clap::Args)]
@@ -185,7 +185,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     s.brokers,
                     specs.len(),
                     args.speed,
-                    benglema_backtest::BUNDLED_DAYS_BEFORE * 86_400.0 / args.speed
+                    // Group join (~3 s), then event time up to the onset plus the detector's
+                    // delay and allowed lateness (~5 minutes).
+                    3.0 + (benglema_backtest::BUNDLED_DAYS_BEFORE * 86_400.0 + 300.0) / args.speed
                 );
             } else {
                 eprintln!(
