@@ -38,8 +38,8 @@ use crate::metrics::Metrics;
 use crate::state::{Checkpoint, StateStore, TopicStore};
 use crate::{Settings, StateTarget, StreamError};
 
-/// Posts processed between two reads of the clock.
-const CLOCK_EVERY: u32 = 256;
+/// Longest stretch of pipelined batches before the detectors catch up and timers run.
+const TURN_EVERY: Duration = Duration::from_millis(100);
 
 /// Header carrying the reason a post was dead-lettered.
 pub const REASON_HEADER: &str = "benglema.reason";
@@ -483,14 +483,12 @@ pub fn run(
     let mut last_cp = Instant::now();
     let mut last_tick = Instant::now();
     let mut rate_mark = (Instant::now(), 0u64);
-    // Reading the clock costs more than a post's bookkeeping; read it every so many posts.
-    let mut unclocked = 0u32;
+    let mut last_turn = Instant::now();
     let mut pending: Option<(Vec<Raw>, Vec<Prepared>)> = None;
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let mut clock = true;
         // A batch: wait for one message, then take what the client already has.
         let mut batch: Vec<Raw> = Vec::new();
         let mut event = None;
@@ -519,6 +517,7 @@ pub fn run(
         }
         let mut prepared: Vec<Prepared> = Vec::new();
         let previous = pending.take();
+        let previous_len = previous.as_ref().map_or(0, |(b, _)| b.len());
         rayon::in_place_scope(|sc| -> Result<(), StreamError> {
             if !batch.is_empty() {
                 let (batch, prepared) = (&batch, &mut prepared);
@@ -534,19 +533,20 @@ pub fn run(
             }
             Ok(())
         })?;
-        unclocked += batch.len() as u32;
+        let fed = previous_len > 0 || !batch.is_empty();
         if !batch.is_empty() {
             pending = Some((batch, prepared));
         }
-        // Before an end-of-partition, a rebalance or a clock turn (checkpoint, exit), the
-        // detectors must have seen everything read so far.
+        // Every so often, and before an end-of-partition or when the input runs dry, the
+        // detectors catch up with everything read so far; only then are the timers looked
+        // at (checkpoint, idle partitions, exit), so those always see a consistent state.
+        let now = Instant::now();
         let idle = pending.as_ref().is_none_or(|(b, _)| b.len() < BATCH);
-        if event.is_some() || idle || unclocked >= CLOCK_EVERY {
+        let turn = event.is_some() || idle || now - last_turn >= TURN_EVERY;
+        if turn {
             if let Some((b, p)) = pending.take() {
                 r.feed(b, p)?;
             }
-        } else {
-            clock = false;
         }
         match event {
             Some(KafkaError::PartitionEOF(p)) => {
@@ -556,13 +556,13 @@ pub fn run(
             Some(e) => kafka::report_client_error(&e, "consumer"),
             None => {}
         }
-        if !clock {
+        if !turn {
             continue;
         }
         let now = Instant::now();
-        if unclocked > 0 {
+        last_turn = now;
+        if fed {
             r.summary.last_post = Some(now);
-            unclocked = 0;
         }
         if r.shared.rebalanced.swap(false, Ordering::SeqCst) {
             r.drop_revoked();
