@@ -482,3 +482,40 @@ fn the_embedded_cluster_runs_the_detector_over_tcp_and_matches_backtest() {
     assert!(text(&o.stderr).contains("RFC 3339"), "{}", text(&o.stderr));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn bad_kafka_flags_and_files_get_one_clear_line() {
+    let dir = scratch("kafka-flags");
+    let check = |args: &[&str], want: &str| {
+        let o = output_within(benglema().args(args), 60);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    check(
+        &[
+            "run",
+            "--brokers",
+            "127.0.0.1:1",
+            "-X",
+            "no.such.property=1",
+        ],
+        "no.such.property",
+    );
+    check(&["run", "-X", "novalue"], "key=value");
+    let cfg = dir.join("kafka.toml");
+    std::fs::write(&cfg, "brokerz = \"x:1\"\n").unwrap();
+    check(&["run", "--kafka-config", cfg.to_str().unwrap()], "brokerz");
+    check(&["produce"], "pass --brokers");
+    check(&["export"], "nothing to export");
+    check(
+        &["run", "--speed", "0"],
+        "--speed must be a positive number",
+    );
+    check(
+        &["run", "--brokers", "127.0.0.1:1", "--input", "x.jsonl"],
+        "embedded cluster only",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
