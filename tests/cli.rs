@@ -258,6 +258,38 @@ fn simulate_backtest_and_bench_on_a_small_window() {
         assert!(out.join(f).exists(), "{f}");
     }
 
+    // Models side by side on the same posts: one row each, and the main detector's figures
+    // are those of a run without rivals.
+    let alone: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let both = dir.join("both");
+    let o = benglema()
+        .args([
+            "backtest",
+            "--no-series",
+            "--compare",
+            "cusum,bocpd",
+            "--input",
+        ])
+        .arg(&posts)
+        .arg("--out")
+        .arg(&both)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("side by side"), "{table}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(both.join("metrics.json")).unwrap()).unwrap();
+    let rows = m["comparison"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["name"], "cusum");
+    assert_eq!(rows[1]["name"], "bocpd");
+    for k in ["events", "recall", "false_alarms", "median_delay_minutes"] {
+        assert_eq!(rows[0][k], alone[k], "{k}");
+    }
+    assert!(alone.get("comparison").is_none());
+
     let o = benglema()
         .args(["bench", "--input"])
         .arg(&posts)

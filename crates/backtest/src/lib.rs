@@ -27,13 +27,13 @@ use std::time::Instant;
 
 use benglema_detect::{DetectorConfig, EngineOptions, Output};
 use benglema_model::{Incident, OutageEvent, Post};
-use benglema_pipeline::Detector;
+use benglema_pipeline::{analyze, Detector};
 use benglema_synth::{simulate, SimSpec};
 use benglema_text::Extractor;
 use chrono::{DateTime, FixedOffset};
 
 pub use error::BacktestError;
-pub use metrics::{IncidentResult, Metrics};
+pub use metrics::{IncidentResult, Metrics, ModelRow};
 pub use source::{expand_inputs, read_file, Format, Record, Reject};
 
 use crate::error::io;
@@ -59,6 +59,18 @@ pub struct BacktestOptions {
     pub config: DetectorConfig,
     /// Write `series.csv`.
     pub series: bool,
+    /// Name of `config`'s detector in a comparison, and further detectors to run side by
+    /// side on the same posts (each post is read and analysed once for all of them).
+    pub compare: Vec<(String, DetectorConfig)>,
+    /// Name of the main detector in the comparison table.
+    pub name: String,
+}
+
+/// A detector compared side by side with the main one.
+struct Rival<'x> {
+    name: String,
+    detector: Detector<'x>,
+    opened: BTreeMap<String, OutageEvent>,
 }
 
 /// The bundled history: one simulated window around each labelled incident day.
@@ -81,12 +93,23 @@ struct Run<'x> {
     n_rejects: u64,
     /// Minutes (since the epoch) that hold at least one post: the replayed time.
     minutes: HashSet<i64>,
+    rivals: Vec<Rival<'x>>,
+    extractor: &'x Extractor,
 }
 
 impl Run<'_> {
     fn post(&mut self, p: &Post) -> Result<(), BacktestError> {
         self.minutes.insert(p.created_at.timestamp().div_euclid(60));
-        self.detector.process(p, &mut self.out);
+        let a = analyze(self.extractor, p);
+        for r in &mut self.rivals {
+            r.detector.process_analyzed(p, a.clone(), &mut self.out);
+            for o in self.out.drain(..) {
+                if let Output::Event(e) = o {
+                    r.opened.entry(e.event_id.clone()).or_insert(e);
+                }
+            }
+        }
+        self.detector.process_analyzed(p, a, &mut self.out);
         self.drain()
     }
 
@@ -138,6 +161,16 @@ pub fn run(
         rejects: RejectWriter::create(&dir.join("rejects.jsonl"))?,
         n_rejects: 0,
         minutes: HashSet::new(),
+        rivals: opts
+            .compare
+            .iter()
+            .map(|(name, config)| Rival {
+                name: name.clone(),
+                detector: Detector::new(extractor, config.clone(), EngineOptions::default()),
+                opened: BTreeMap::new(),
+            })
+            .collect(),
+        extractor,
     };
     let mut records = 0u64;
     if opts.inputs.is_empty() {
@@ -181,6 +214,15 @@ pub fn run(
     progress(records);
     r.detector.flush(&mut r.out);
     r.drain()?;
+    for rival in &mut r.rivals {
+        let mut out = Vec::new();
+        rival.detector.flush(&mut out);
+        for o in out {
+            if let Output::Event(e) = o {
+                rival.opened.entry(e.event_id.clone()).or_insert(e);
+            }
+        }
+    }
     if let Some(w) = r.series.take() {
         w.finish()?;
     }
@@ -206,6 +248,20 @@ pub fn run(
     };
     let (results, false_alarms) = metrics::score(&r.opened, &opts.labels, &covered);
     metrics::summarise(&mut m, results, false_alarms);
+    if !r.rivals.is_empty() {
+        let mut rows = vec![ModelRow::of(&opts.name, &m)];
+        for rival in &r.rivals {
+            let mut rm = Metrics {
+                events: rival.opened.len(),
+                days: m.days,
+                ..Metrics::default()
+            };
+            let (results, false_alarms) = metrics::score(&rival.opened, &opts.labels, &covered);
+            metrics::summarise(&mut rm, results, false_alarms);
+            rows.push(ModelRow::of(&rival.name, &rm));
+        }
+        m.comparison = rows;
+    }
     r.rejects.finish()?;
     let path = dir.join("metrics.json");
     let json = serde_json::to_string_pretty(&m).map_err(|e| io(&path, e))?;

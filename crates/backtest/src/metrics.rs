@@ -89,6 +89,52 @@ pub struct Metrics {
     pub incidents: Vec<IncidentResult>,
     /// Ids of the false alarms.
     pub false_alarm_events: Vec<String>,
+    /// With `backtest --compare`: one row per detector, the first being this run's own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub comparison: Vec<ModelRow>,
+}
+
+/// One detector's figures in a side-by-side comparison on the same input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelRow {
+    /// Name given on the command line (e.g. `cusum`).
+    pub name: String,
+    /// Distinct events raised.
+    pub events: usize,
+    /// Covered incidents detected.
+    pub incidents_detected: usize,
+    /// Labels whose start the data covers.
+    pub incidents_covered: usize,
+    /// See [`Metrics::recall`].
+    pub recall: Option<f64>,
+    /// See [`Metrics::precision`].
+    pub precision: Option<f64>,
+    /// Events matching no label.
+    pub false_alarms: usize,
+    /// False alarms per day of replayed data.
+    pub false_alarms_per_day: f64,
+    /// Median detection delay, minutes.
+    pub median_delay_minutes: Option<f64>,
+    /// Worst detection delay, minutes.
+    pub worst_delay_minutes: Option<f64>,
+}
+
+impl ModelRow {
+    /// The row of a scored run.
+    pub fn of(name: &str, m: &Metrics) -> Self {
+        ModelRow {
+            name: name.to_owned(),
+            events: m.events,
+            incidents_detected: m.incidents_detected,
+            incidents_covered: m.incidents_covered,
+            recall: m.recall,
+            precision: m.precision,
+            false_alarms: m.false_alarms,
+            false_alarms_per_day: m.false_alarms_per_day,
+            median_delay_minutes: m.median_delay_minutes,
+            worst_delay_minutes: m.worst_delay_minutes,
+        }
+    }
 }
 
 fn minutes(d: Duration) -> f64 {

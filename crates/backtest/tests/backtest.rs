@@ -33,6 +33,8 @@ fn backtest(inputs: Vec<PathBuf>, out: &Path) -> Metrics {
         out_dir: out.to_owned(),
         config: DetectorConfig::default(),
         series: true,
+        compare: Vec::new(),
+        name: "cusum".into(),
     };
     run(&opts, &ex, &mut |_| {}).unwrap()
 }

@@ -34,6 +34,26 @@ pub struct Args {
     /// Change-point model of every series, overriding the config's [model] kind.
     #[arg(long, value_enum)]
     model: Option<Model>,
+    /// Also run these models side by side on the same posts (read and analysed once) and
+    /// print one row per model, e.g. --compare cusum,bocpd.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    compare: Vec<Model>,
+}
+
+impl Model {
+    fn kind(self) -> ModelKind {
+        match self {
+            Model::Cusum => ModelKind::Cusum,
+            Model::Bocpd => ModelKind::Bocpd,
+        }
+    }
+
+    fn name(kind: ModelKind) -> &'static str {
+        match kind {
+            ModelKind::Cusum => "cusum",
+            ModelKind::Bocpd => "bocpd",
+        }
+    }
 }
 
 /// Models selectable on the command line.
@@ -111,12 +131,25 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         Some(p) => DetectorConfig::from_file(p)?,
         None => DetectorConfig::default(),
     };
-    match args.model {
-        Some(Model::Cusum) => config.model.kind = ModelKind::Cusum,
-        Some(Model::Bocpd) => config.model.kind = ModelKind::Bocpd,
-        None => {}
+    if let Some(m) = args.model {
+        config.model.kind = m.kind();
+    }
+    let mut compare = Vec::new();
+    for m in &args.compare {
+        let kind = m.kind();
+        if kind != config.model.kind
+            && !compare
+                .iter()
+                .any(|(_, c): &(String, DetectorConfig)| c.model.kind == kind)
+        {
+            let mut c = config.clone();
+            c.model.kind = kind;
+            compare.push((Model::name(kind).to_owned(), c));
+        }
     }
     let opts = BacktestOptions {
+        name: Model::name(config.model.kind).to_owned(),
+        compare,
         inputs: args.input.clone(),
         labels,
         out_dir: args.out.clone(),
@@ -134,6 +167,25 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
     let m = run(&opts, &ex, &mut |n| bar.set_position(n)).context("backtest failed")?;
     bar.finish_and_clear();
     print(&m);
+    if !m.comparison.is_empty() {
+        let pct = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
+        println!(
+            "\nside by side on the same posts:\n{:<8} {:>7} {:>9} {:>8} {:>13} {:>14} {:>13}",
+            "model", "recall", "precision", "events", "false alarms", "median delay", "worst delay"
+        );
+        for r in &m.comparison {
+            println!(
+                "{:<8} {:>7} {:>9} {:>8} {:>13} {:>14} {:>13}",
+                r.name,
+                format!("{}/{}", r.incidents_detected, r.incidents_covered),
+                pct(r.precision),
+                r.events,
+                format!("{} ({:.2}/d)", r.false_alarms, r.false_alarms_per_day),
+                fmt_minutes(r.median_delay_minutes),
+                fmt_minutes(r.worst_delay_minutes),
+            );
+        }
+    }
     println!(
         "outputs: {}/{{events.csv,series.csv,metrics.json,rejects.jsonl}}",
         args.out.display()
