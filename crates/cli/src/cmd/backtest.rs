@@ -38,6 +38,39 @@ pub struct Args {
     /// print one row per model, e.g. --compare cusum,bocpd.
     #[arg(long, value_enum, value_delimiter = ',')]
     compare: Vec<Model>,
+    /// Run the parameter grid of both models (see README) side by side with the configured
+    /// detector and print one row per setting, best first.
+    #[arg(long, conflicts_with = "compare")]
+    sweep: bool,
+}
+
+/// The `--sweep` grid around `base`: CUSUM threshold × shift ratio × minimum complaints, and
+/// BOCPD alarm probability × minimum ratio.
+pub fn sweep_grid(base: &DetectorConfig) -> Vec<(String, DetectorConfig)> {
+    let mut grid = Vec::new();
+    for threshold in [5.0, 7.5, 10.0, 15.0] {
+        for shift in [3.0, 5.0, 8.0] {
+            for min_c in [5, 8] {
+                let mut c = base.clone();
+                c.model.kind = ModelKind::Cusum;
+                c.cusum.threshold = threshold;
+                c.cusum.shift_ratio = shift;
+                c.cusum.min_complaints = min_c;
+                grid.push((format!("cusum h={threshold} k={shift} n={min_c}"), c));
+            }
+        }
+    }
+    for p in [0.9, 0.95, 0.99] {
+        for ratio in [3.0, 4.0] {
+            let mut c = base.clone();
+            c.model.kind = ModelKind::Bocpd;
+            c.bocpd.alarm_probability = p;
+            c.bocpd.min_ratio = ratio;
+            grid.push((format!("bocpd p={p} r={ratio}"), c));
+        }
+    }
+    grid.retain(|(_, c)| c != base);
+    grid
 }
 
 impl Model {
@@ -134,7 +167,11 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
     if let Some(m) = args.model {
         config.model.kind = m.kind();
     }
-    let mut compare = Vec::new();
+    let mut compare = if args.sweep {
+        sweep_grid(&config)
+    } else {
+        Vec::new()
+    };
     for m in &args.compare {
         let kind = m.kind();
         if kind != config.model.kind
@@ -148,7 +185,11 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         }
     }
     let opts = BacktestOptions {
-        name: Model::name(config.model.kind).to_owned(),
+        name: if args.sweep {
+            "configured".to_owned()
+        } else {
+            Model::name(config.model.kind).to_owned()
+        },
         compare,
         inputs: args.input.clone(),
         labels,
@@ -169,13 +210,28 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
     print(&m);
     if !m.comparison.is_empty() {
         let pct = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
+        let mut rows: Vec<&benglema_backtest::ModelRow> = m.comparison.iter().collect();
+        if args.sweep {
+            // Best first: recall, then fewest false alarms, then the shortest median delay.
+            rows.sort_by(|a, b| {
+                let key = |r: &benglema_backtest::ModelRow| {
+                    (
+                        -(r.recall.unwrap_or(0.0) * 1e6) as i64,
+                        r.false_alarms,
+                        (r.median_delay_minutes.unwrap_or(f64::MAX) * 100.0) as i64,
+                        (r.worst_delay_minutes.unwrap_or(f64::MAX) * 100.0) as i64,
+                    )
+                };
+                key(a).cmp(&key(b))
+            });
+        }
         println!(
-            "\nside by side on the same posts:\n{:<8} {:>7} {:>9} {:>8} {:>13} {:>14} {:>13}",
+            "\nside by side on the same posts:\n{:<24} {:>7} {:>9} {:>8} {:>13} {:>14} {:>13}",
             "model", "recall", "precision", "events", "false alarms", "median delay", "worst delay"
         );
-        for r in &m.comparison {
+        for r in rows {
             println!(
-                "{:<8} {:>7} {:>9} {:>8} {:>13} {:>14} {:>13}",
+                "{:<24} {:>7} {:>9} {:>8} {:>13} {:>14} {:>13}",
                 r.name,
                 format!("{}/{}", r.incidents_detected, r.incidents_covered),
                 pct(r.precision),
