@@ -68,6 +68,10 @@ fn checkpoints_in_a_state_topic_carry_a_restart() {
     .unwrap();
     let mut s = Settings::new(cluster.bootstrap_servers());
     s.checkpoint_every = Duration::from_millis(200);
+    // The in-process cluster waits for the first member's session to end before the
+    // restarted one joins; keep that short.
+    s.properties
+        .insert("session.timeout.ms".into(), "6000".into());
     let ex = Extractor::embedded();
     let stop = AtomicBool::new(false);
     let mut sender = Sender::new(&s, Pace::Max, KeyBy::Service, Some(&ex), &stop).unwrap();
