@@ -83,6 +83,13 @@ pub fn bundled_history(labels: &[Incident]) -> Vec<SimSpec> {
     )
 }
 
+/// The posts of the bundled history, in time order within each window.
+pub fn bundled_posts(labels: &[Incident]) -> impl Iterator<Item = Post> {
+    bundled_history(labels)
+        .into_iter()
+        .flat_map(|spec| simulate(&spec).map(|s| s.post))
+}
+
 struct Run<'x> {
     detector: Detector<'x>,
     out: Vec<Output>,
@@ -174,13 +181,11 @@ pub fn run(
     };
     let mut records = 0u64;
     if opts.inputs.is_empty() {
-        for spec in bundled_history(&opts.labels) {
-            for s in simulate(&spec) {
-                r.post(&s.post)?;
-                records += 1;
-                if records % 65_536 == 0 {
-                    progress(records);
-                }
+        for post in bundled_posts(&opts.labels) {
+            r.post(&post)?;
+            records += 1;
+            if records % 65_536 == 0 {
+                progress(records);
             }
         }
     } else {

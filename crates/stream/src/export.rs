@@ -5,15 +5,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::time::Duration;
 
 use benglema_backtest::output::events_frame;
 use benglema_model::{EventStatus, OutageEvent};
 use chrono::{DateTime, FixedOffset};
 use polars::prelude::*;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::kafka::Quiet;
 use crate::{Settings, StreamError};
@@ -123,63 +121,18 @@ pub fn read_topic(settings: &Settings, into: &mut Latest) -> Result<u64, StreamE
         .set("enable.auto.commit", "false")
         .create_with_context(Quiet)
         .map_err(|e| StreamError::kafka("creating the export consumer", e))?;
-    let md = c
-        .fetch_metadata(Some(topic), Duration::from_secs(15))
-        .map_err(|e| {
-            StreamError::kafka(
-                format!(
-                    "cannot reach Kafka at {} for topic {topic}",
-                    settings.brokers
-                ),
-                e,
-            )
-        })?;
-    let mut ends = HashMap::new();
-    let mut tpl = TopicPartitionList::new();
-    for t in md.topics().iter().filter(|t| t.name() == topic) {
-        if let Some(e) = t.error() {
-            return Err(StreamError::Config(format!(
-                "events topic {topic}: {e:?} (is --events-topic right?)"
-            )));
-        }
-        for p in t.partitions() {
-            let (lo, hi) = c
-                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
-                .map_err(|e| StreamError::kafka("reading the events topic", e))?;
-            if hi > lo {
-                ends.insert(p.id(), hi);
-                tpl.add_partition_offset(topic, p.id(), Offset::Offset(lo))
-                    .map_err(|e| StreamError::kafka("reading the events topic", e))?;
-            }
-        }
-    }
-    if ends.is_empty() {
-        return Ok(0);
-    }
-    c.assign(&tpl)
-        .map_err(|e| StreamError::kafka("reading the events topic", e))?;
     let mut skipped = 0;
-    let mut idle = std::time::Instant::now();
-    while !ends.is_empty() {
-        match c.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                idle = std::time::Instant::now();
-                if m.offset() + 1 >= ends.get(&m.partition()).copied().unwrap_or(i64::MAX) {
-                    ends.remove(&m.partition());
-                }
-                match m.payload().map(serde_json::from_slice::<OutageEvent>) {
-                    Some(Ok(e)) => into.push(e),
-                    _ => skipped += 1,
-                }
-            }
-            Some(Err(e)) => return Err(StreamError::kafka("reading the events topic", e)),
-            None if idle.elapsed() > Duration::from_secs(30) => {
-                return Err(StreamError::Config(format!(
-                    "no progress reading {topic} for 30 s; is the broker up?"
-                )))
-            }
-            None => {}
-        }
+    let known = crate::kafka::read_to_end(&c, topic, &|_, lo| lo, &mut |m| match m
+        .payload()
+        .map(serde_json::from_slice::<OutageEvent>)
+    {
+        Some(Ok(e)) => into.push(e),
+        _ => skipped += 1,
+    })?;
+    if !known {
+        return Err(StreamError::Config(format!(
+            "events topic {topic} does not exist (is --events-topic right?)"
+        )));
     }
     Ok(skipped)
 }

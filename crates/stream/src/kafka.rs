@@ -1,6 +1,7 @@
 //! Shared Kafka plumbing: a producer that counts failed deliveries, sending with back-pressure,
 //! waiting for an unreachable cluster with backoff, and creating the topics benglema owns.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,10 +10,10 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::OwnedHeaders;
+use rdkafka::message::{BorrowedMessage, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::ClientConfig;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::{Settings, StreamError};
 
@@ -32,6 +33,64 @@ pub fn consumer_config(settings: &Settings, extra: &[(&str, &str)]) -> ClientCon
         c.set(k, v);
     }
     c
+}
+
+/// Reads `topic` from `from(partition, low watermark)` to the high watermark each partition
+/// has now, with an assigned (group-less) consumer, passing every message to `on`. `false`
+/// when the broker does not know the topic.
+pub fn read_to_end<C: rdkafka::consumer::ConsumerContext>(
+    c: &BaseConsumer<C>,
+    topic: &str,
+    from: &dyn Fn(i32, i64) -> i64,
+    on: &mut dyn FnMut(&BorrowedMessage<'_>),
+) -> Result<bool, StreamError> {
+    let err = |e| StreamError::kafka(format!("reading {topic}"), e);
+    let md = c
+        .fetch_metadata(Some(topic), Duration::from_secs(15))
+        .map_err(err)?;
+    let mut ends = HashMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for t in md.topics().iter().filter(|t| t.name() == topic) {
+        if t.error().is_some() {
+            return Ok(false);
+        }
+        for p in t.partitions() {
+            let (lo, hi) = c
+                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .map_err(err)?;
+            let start = from(p.id(), lo).max(lo);
+            if hi > start {
+                ends.insert(p.id(), hi);
+                tpl.add_partition_offset(topic, p.id(), Offset::Offset(start))
+                    .map_err(err)?;
+            }
+        }
+    }
+    if ends.is_empty() {
+        return Ok(true);
+    }
+    c.assign(&tpl).map_err(err)?;
+    let mut idle = Instant::now();
+    while !ends.is_empty() {
+        match c.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                idle = Instant::now();
+                if m.offset() + 1 >= ends.get(&m.partition()).copied().unwrap_or(i64::MAX) {
+                    ends.remove(&m.partition());
+                }
+                on(&m);
+            }
+            Some(Err(e)) => return Err(err(e)),
+            None if idle.elapsed() > Duration::from_secs(30) => {
+                return Err(StreamError::Config(format!(
+                    "no progress reading {topic} for 30 s; is the broker up?"
+                )))
+            }
+            None => {}
+        }
+    }
+    c.unassign().map_err(err)?;
+    Ok(true)
 }
 
 /// Counts deliveries the broker refused or that timed out.

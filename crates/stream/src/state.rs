@@ -7,15 +7,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use benglema_detect::EngineState;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::kafka::{self, TrackedProducer};
 use crate::StreamError;
 
 /// The detector state of one partition.
@@ -120,9 +119,7 @@ impl StateStore {
                     let key = Checkpoint::key(&cp.topic, cp.partition);
                     t.put(&key, data)?;
                 }
-                t.producer
-                    .flush(Duration::from_secs(30))
-                    .map_err(|e| StreamError::kafka("saving detector state", e))?;
+                kafka::flush(&t.producer)?;
             }
         }
         Ok(bytes)
@@ -133,7 +130,7 @@ impl StateStore {
 /// consumer that follows the topic from the beginning.
 pub struct TopicStore {
     topic: String,
-    producer: ThreadedProducer<DefaultProducerContext>,
+    producer: TrackedProducer,
     reader: BaseConsumer,
     positions: HashMap<i32, i64>,
     latest: HashMap<String, Vec<u8>>,
@@ -145,13 +142,8 @@ const MAX_STATE_BYTES: &str = "16777216";
 impl TopicStore {
     /// Opens (and reads) the state topic.
     pub fn open(base: &ClientConfig, topic: &str) -> Result<Self, StreamError> {
-        let producer: ThreadedProducer<DefaultProducerContext> = base
-            .clone()
-            .set("acks", "all")
-            .set("message.max.bytes", MAX_STATE_BYTES)
-            .set("linger.ms", "0")
-            .create()
-            .map_err(|e| StreamError::kafka("creating the state producer", e))?;
+        let mut pc = base.clone();
+        pc.set("message.max.bytes", MAX_STATE_BYTES);
         let reader: BaseConsumer = base
             .clone()
             .set("group.id", format!("{topic}.reader"))
@@ -163,7 +155,7 @@ impl TopicStore {
             .map_err(|e| StreamError::kafka("creating the state reader", e))?;
         let mut s = TopicStore {
             topic: topic.to_owned(),
-            producer,
+            producer: kafka::producer(&pc, "state")?,
             reader,
             positions: HashMap::new(),
             latest: HashMap::new(),
@@ -173,96 +165,36 @@ impl TopicStore {
     }
 
     fn put(&mut self, key: &str, data: Vec<u8>) -> Result<(), StreamError> {
-        loop {
-            match self
-                .producer
-                .send(BaseRecord::to(&self.topic).key(key).payload(&data))
-            {
-                Ok(()) => break,
-                Err((
-                    rdkafka::error::KafkaError::MessageProduction(
-                        rdkafka::types::RDKafkaErrorCode::QueueFull,
-                    ),
-                    _,
-                )) => std::thread::sleep(Duration::from_millis(10)),
-                Err((e, _)) => return Err(StreamError::kafka("saving detector state", e)),
-            }
-        }
+        kafka::send(
+            &self.producer,
+            &self.topic,
+            Some(key.as_bytes()),
+            &data,
+            None,
+        )?;
         self.latest.insert(key.to_owned(), data);
         Ok(())
     }
 
-    /// Reads the state topic up to its current end.
+    /// Reads the state topic from where it was left to its current end.
     fn catch_up(&mut self) -> Result<(), StreamError> {
-        let md = self
-            .reader
-            .fetch_metadata(Some(&self.topic), Duration::from_secs(10))
-            .map_err(|e| StreamError::kafka(format!("reading state topic {}", self.topic), e))?;
-        let parts: Vec<i32> = md
-            .topics()
-            .iter()
-            .filter(|t| t.name() == self.topic && t.error().is_none())
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
-        let mut ends = Vec::new();
-        for p in &parts {
-            let (_, high) = self
-                .reader
-                .fetch_watermarks(&self.topic, *p, Duration::from_secs(10))
-                .map_err(|e| {
-                    StreamError::kafka(format!("reading state topic {}", self.topic), e)
-                })?;
-            let pos = *self.positions.get(p).unwrap_or(&0);
-            if high > pos {
-                ends.push((*p, pos, high));
-            }
-        }
-        if ends.is_empty() {
-            return Ok(());
-        }
-        let mut tpl = TopicPartitionList::new();
-        for (p, pos, _) in &ends {
-            tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*pos))
-                .map_err(|e| StreamError::kafka("reading state", e))?;
-        }
-        self.reader
-            .assign(&tpl)
-            .map_err(|e| StreamError::kafka("reading state", e))?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while ends
-            .iter()
-            .any(|(p, _, high)| self.positions.get(p).copied().unwrap_or(0) < *high)
-        {
-            if std::time::Instant::now() > deadline {
-                return Err(StreamError::State {
-                    key: self.topic.clone(),
-                    message: "timed out reading the state topic to its end".into(),
-                });
-            }
-            match self.reader.poll(Duration::from_millis(200)) {
-                Some(Ok(m)) => {
-                    self.positions.insert(m.partition(), m.offset() + 1);
-                    if let Some(k) = m.key() {
-                        let k = String::from_utf8_lossy(k).into_owned();
-                        match m.payload() {
-                            Some(v) => {
-                                self.latest.insert(k, v.to_vec());
-                            }
-                            None => {
-                                self.latest.remove(&k);
-                            }
-                        }
-                    }
+        let (positions, latest) = (&mut self.positions, &mut self.latest);
+        let start = positions.clone();
+        kafka::read_to_end(
+            &self.reader,
+            &self.topic,
+            &|p, lo| start.get(&p).copied().unwrap_or(lo),
+            &mut |m| {
+                positions.insert(m.partition(), m.offset() + 1);
+                if let Some(k) = m.key() {
+                    let k = String::from_utf8_lossy(k).into_owned();
+                    match m.payload() {
+                        Some(v) => latest.insert(k, v.to_vec()),
+                        None => latest.remove(&k),
+                    };
                 }
-                Some(Err(e)) => {
-                    return Err(StreamError::kafka("reading state", e));
-                }
-                None => {}
-            }
-        }
-        self.reader
-            .unassign()
-            .map_err(|e| StreamError::kafka("reading state", e))?;
+            },
+        )?;
         Ok(())
     }
 }

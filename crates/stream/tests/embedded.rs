@@ -38,6 +38,17 @@ fn history() -> SimSpec {
     spec
 }
 
+/// A cluster with the default topics; the posts topic has two partitions.
+fn cluster() -> EmbeddedCluster {
+    EmbeddedCluster::start(&[
+        ("posts", 2),
+        ("posts.dlq", 1),
+        ("outage-events", 1),
+        ("benglema.state", 1),
+    ])
+    .unwrap()
+}
+
 fn run_once(s: &Settings, ex: &Extractor) -> (benglema_stream::RunSummary, Vec<OutageEvent>) {
     let opts = RunOptions {
         settings: s.clone(),
@@ -59,13 +70,7 @@ fn run_once(s: &Settings, ex: &Extractor) -> (benglema_stream::RunSummary, Vec<O
 
 #[test]
 fn checkpoints_in_a_state_topic_carry_a_restart() {
-    let cluster = EmbeddedCluster::start(&[
-        ("posts", 2),
-        ("posts.dlq", 1),
-        ("outage-events", 1),
-        ("benglema.state", 1),
-    ])
-    .unwrap();
+    let cluster = cluster();
     let mut s = Settings::new(cluster.bootstrap_servers());
     s.checkpoint_every = Duration::from_millis(200);
     // The in-process cluster waits for the first member's session to end before the
@@ -118,13 +123,7 @@ fn checkpoints_in_a_state_topic_carry_a_restart() {
 fn an_idle_partition_is_advanced_to_the_others_watermark() {
     use benglema_detect::{Engine, EngineOptions};
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-    let cluster = EmbeddedCluster::start(&[
-        ("posts", 2),
-        ("posts.dlq", 1),
-        ("outage-events", 1),
-        ("benglema.state", 1),
-    ])
-    .unwrap();
+    let cluster = cluster();
     let s = Settings::new(cluster.bootstrap_servers());
     let posts: Vec<_> = benglema_synth::simulate(&history())
         .map(|p| p.post)

@@ -74,7 +74,8 @@ pub fn sweep_grid(base: &DetectorConfig) -> Vec<(String, DetectorConfig)> {
 }
 
 impl Model {
-    fn kind(self) -> ModelKind {
+    /// The engine's model kind.
+    pub fn kind(self) -> ModelKind {
         match self {
             Model::Cusum => ModelKind::Cusum,
             Model::Bocpd => ModelKind::Bocpd,
@@ -156,9 +157,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
     let ex = super::extractor(args.models.as_deref())?;
     let labels = match &args.labels {
         Some(p) => benglema_labels::read_incidents(p)?,
-        None => {
-            benglema_labels::parse_incidents(INCIDENTS_CSV.as_bytes(), "bundled incidents.csv")?
-        }
+        None => super::bundled_labels()?,
     };
     let mut config = match &args.config {
         Some(p) => DetectorConfig::from_file(p)?,

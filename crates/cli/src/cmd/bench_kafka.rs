@@ -52,10 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     benglema_stream::kafka::ensure_topics(&settings.client(), &[(&topic, args.partitions, false)]);
 
     // Preload: the simulator's stream from 2021-09-28 (the 2021-10-18 incident falls inside).
-    let labels = benglema_labels::parse_incidents(
-        super::backtest::INCIDENTS_CSV.as_bytes(),
-        "bundled incidents.csv",
-    )?;
+    let labels = super::bundled_labels()?;
     let from = DateTime::parse_from_rfc3339("2021-09-28T00:00:00+08:00").expect("valid time");
     let mut spec = SimSpec::new(
         benglema_backtest::BUNDLED_SEED,

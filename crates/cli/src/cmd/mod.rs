@@ -28,6 +28,14 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The bundled labels (data/labels/incidents.csv, compiled in).
+pub fn bundled_labels() -> anyhow::Result<Vec<benglema_model::Incident>> {
+    Ok(benglema_labels::parse_incidents(
+        backtest::INCIDENTS_CSV.as_bytes(),
+        "bundled incidents.csv",
+    )?)
+}
+
 /// The extractor over `--models DIR` when given, else over the embedded models.
 pub fn extractor(models: Option<&Path>) -> anyhow::Result<Extractor> {
     Ok(match models {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
-use benglema_backtest::bundled_history;
+use benglema_backtest::bundled_posts;
 use benglema_stream::produce::{produce_files, produce_posts, KeyBy, Pace, Sender};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -85,13 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     if args.input.is_empty() {
-        let labels = benglema_labels::parse_incidents(
-            super::backtest::INCIDENTS_CSV.as_bytes(),
-            "bundled incidents.csv",
-        )?;
-        let posts = bundled_history(&labels)
-            .into_iter()
-            .flat_map(|spec| benglema_synth::simulate(&spec).map(|s| s.post));
+        let posts = bundled_posts(&super::bundled_labels()?);
         produce_posts(&mut sender, posts, &mut progress)?;
     } else {
         produce_files(&mut sender, &args.input, args.raw, &mut progress)?;

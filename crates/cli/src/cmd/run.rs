@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use benglema_backtest::bundled_history;
-use benglema_detect::{DetectorConfig, ModelKind};
+use benglema_backtest::{bundled_history, bundled_posts};
+use benglema_detect::DetectorConfig;
 use benglema_model::{EventStatus, OutageEvent};
 use benglema_stream::embedded::EmbeddedCluster;
 use benglema_stream::export::CsvAppender;
@@ -103,10 +103,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(p) => DetectorConfig::from_file(p)?,
         None => DetectorConfig::default(),
     };
-    match args.model {
-        Some(super::backtest::Model::Cusum) => detector.model.kind = ModelKind::Cusum,
-        Some(super::backtest::Model::Bocpd) => detector.model.kind = ModelKind::Bocpd,
-        None => {}
+    if let Some(m) = args.model {
+        detector.model.kind = m.kind();
     }
     let stop = Arc::new(AtomicBool::new(false));
     let exit_on_eof = Arc::new(AtomicBool::new(args.exit_on_eof));
@@ -172,18 +170,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if let Some(st) = &args.state {
                 s.state = benglema_stream::config::parse_state(st, &s.group);
             }
-            let labels = benglema_labels::parse_incidents(
-                super::backtest::INCIDENTS_CSV.as_bytes(),
-                "bundled incidents.csv",
-            )?;
-            let specs = bundled_history(&labels);
+            let labels = super::bundled_labels()?;
+            let windows = bundled_history(&labels).len();
             if args.input.is_empty() {
                 eprintln!(
                     "benglema: no --brokers given: started an in-process Kafka cluster at {} and \
                      replaying the bundled labelled history ({} windows around the seed incidents) \
                      at {}x event time; the first incident appears after about {:.0} s. Ctrl-C stops.",
                     s.brokers,
-                    specs.len(),
+                    windows,
                     args.speed,
                     // Group join (~3 s), then event time up to the onset plus the detector's
                     // delay and allowed lateness (~5 minutes).
@@ -212,10 +207,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     &feed_stop,
                 )?;
                 if inputs.is_empty() {
-                    let posts = specs
-                        .into_iter()
-                        .flat_map(|spec| benglema_synth::simulate(&spec).map(|s| s.post));
-                    produce_posts(&mut sender, posts, &mut |_| {})?;
+                    produce_posts(&mut sender, bundled_posts(&labels), &mut |_| {})?;
                 } else {
                     produce_files(&mut sender, &inputs, false, &mut |_| {})?;
                 }

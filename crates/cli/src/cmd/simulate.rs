@@ -36,10 +36,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let labels = match &args.labels {
         Some(p) => benglema_labels::read_incidents(p)?,
-        None => benglema_labels::parse_incidents(
-            super::backtest::INCIDENTS_CSV.as_bytes(),
-            "bundled incidents.csv",
-        )?,
+        None => super::bundled_labels()?,
     };
     if !(args.rate.is_finite() && args.rate > 0.0 && args.rate <= 100_000.0) {
         bail!(
