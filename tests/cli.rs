@@ -395,3 +395,66 @@ fn detect_series_reads_stdin_and_reports_bad_rows() {
         stderr(&o)
     );
 }
+
+#[test]
+fn an_outage_of_an_unlisted_service_is_discovered() {
+    // 小红书 is in no gazetteer (models/services.toml); the simulator injects its outage.
+    let dir = std::env::temp_dir().join(format!("benglema-discovery-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let services = std::fs::read_to_string(root().join("models/services.toml")).unwrap();
+    assert!(!services.contains("小红书"), "小红书 must stay unlisted");
+    let labels = root().join("data/labels/discovery.csv");
+    let posts = dir.join("posts.jsonl");
+    let o = benglema()
+        .args(["simulate", "--labels"])
+        .arg(&labels)
+        .args(["--from", "2024-06-11T12:00:00+08:00", "--days", "1.5"])
+        .arg("--out")
+        .arg(&posts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let backtest = |extra: &[&str], out: &str| {
+        let o = benglema()
+            .args(["backtest", "--input"])
+            .arg(&posts)
+            .arg("--labels")
+            .arg(&labels)
+            .arg("--out")
+            .arg(dir.join(out))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let table = backtest(&[], "on");
+    assert!(
+        table.contains("recall 1.00 (1 of 1 covered incidents), precision 1.00"),
+        "{table}"
+    );
+    assert!(table.contains("new-service discovery: "), "{table}");
+    let events = std::fs::read_to_string(dir.join("on/events.csv")).unwrap();
+    assert!(
+        events
+            .lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(1) == Some("小红书")),
+        "{events}"
+    );
+
+    // With discovery off the same history raises nothing: discovery is what finds it.
+    let off = dir.join("detector-off.toml");
+    let config = std::fs::read_to_string(root().join("models/detector.toml"))
+        .unwrap()
+        .replace("enabled = true", "enabled = false");
+    std::fs::write(&off, config).unwrap();
+    let table = backtest(&["--config", off.to_str().unwrap()], "off");
+    assert!(
+        table.contains("recall 0.00 (0 of 1 covered incidents)"),
+        "{table}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

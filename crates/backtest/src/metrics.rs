@@ -85,6 +85,12 @@ pub struct Metrics {
     pub seconds: f64,
     /// posts / seconds.
     pub posts_per_second: f64,
+    /// New-service discovery: names that got a series of their own.
+    pub discovered_admitted: u64,
+    /// Discovered series dropped after a quiet spell.
+    pub discovered_expired: u64,
+    /// Complaints about discovered names that never got a series (too few, or no room).
+    pub discovered_unadmitted: u64,
     /// Per incident.
     pub incidents: Vec<IncidentResult>,
     /// Ids of the false alarms.

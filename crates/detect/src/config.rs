@@ -100,6 +100,27 @@ pub struct LifecycleConfig {
     pub sample_posts: usize,
 }
 
+/// New-service discovery: series for complaint targets that no gazetteer lists (signals with
+/// `discovered` set). The vocabulary of such names is unbounded, so the engine keeps a
+/// bounded top-k of candidate names and a bounded number of discovered series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    /// Track discovered names at all.
+    pub enabled: bool,
+    /// Candidate names counted (Space-Saving top-k).
+    pub candidates: usize,
+    /// Discovered series kept at once.
+    pub max_series: usize,
+    /// Complaints (decayed count) a name needs before it gets its own series.
+    pub admit_complaints: u64,
+    /// Candidate counts halve every this many buckets.
+    pub decay_buckets: i64,
+    /// A discovered series with no complaint for this many buckets, and no open event, is
+    /// dropped.
+    pub expiry_buckets: i64,
+}
+
 /// All detector parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +137,8 @@ pub struct DetectorConfig {
     pub bocpd: crate::BocpdConfig,
     /// Event lifecycle.
     pub lifecycle: LifecycleConfig,
+    /// New-service discovery.
+    pub discovery: DiscoveryConfig,
 }
 
 impl Default for DetectorConfig {
@@ -195,6 +218,19 @@ impl DetectorConfig {
         if l.resolve_buckets == 0 || l.update_peak_factor < 1.0 || l.quiet_ratio < 1.0 {
             return bad(
                 "lifecycle.resolve_buckets must be ≥ 1, update_peak_factor ≥ 1, quiet_ratio ≥ 1"
+                    .into(),
+            );
+        }
+        let d = &self.discovery;
+        if d.enabled
+            && (d.candidates == 0
+                || d.max_series == 0
+                || d.admit_complaints == 0
+                || d.decay_buckets < 1
+                || d.expiry_buckets < 1)
+        {
+            return bad(
+                "discovery: candidates, max_series, admit_complaints, decay_buckets and expiry_buckets must be ≥ 1"
                     .into(),
             );
         }

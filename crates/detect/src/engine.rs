@@ -13,7 +13,7 @@
 //! restored from a snapshot produces exactly what an uninterrupted run does. The engine
 //! does no I/O and reads no clock.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use benglema_model::{EventStatus, OutageEvent, Severity, Signal, SignalKind};
 use chrono::{DateTime, FixedOffset, TimeZone, Timelike, Utc};
@@ -22,6 +22,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::Baseline;
+use crate::discovery::Candidates;
 use crate::model::{AnyModel, ChangePointModel};
 use crate::DetectorConfig;
 
@@ -107,10 +108,22 @@ pub struct Stats {
     pub buckets: u64,
     /// Events opened.
     pub events: u64,
+    /// Discovered names given a series of their own.
+    #[serde(default)]
+    pub discovered_admitted: u64,
+    /// Discovered series dropped after a quiet spell.
+    #[serde(default)]
+    pub discovered_expired: u64,
+    /// Complaints about discovered names that were not (yet) admitted.
+    #[serde(default)]
+    pub discovered_unadmitted: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct ServiceBucket {
+    /// The service was discovered from text, not named by the gazetteer.
+    #[serde(default)]
+    discovered: bool,
     complaints: u64,
     recoveries: u64,
     symptoms: BTreeMap<String, u64>,
@@ -160,6 +173,12 @@ struct Series {
     recent: VecDeque<Recent>,
     event: Option<OpenEvent>,
     cooldown: u32,
+    /// A discovered service (dropped when quiet for `discovery.expiry_buckets`).
+    #[serde(default)]
+    discovered: bool,
+    /// Last bucket with a complaint.
+    #[serde(default)]
+    last_complaint: i64,
 }
 
 /// Everything the engine knows; serialise it to checkpoint, pass it to
@@ -174,6 +193,12 @@ pub struct EngineState {
     seen: FxHashMap<String, i64>,
     series: BTreeMap<String, Series>,
     stats: Stats,
+    /// Discovered names counted so far (bounded top-k).
+    #[serde(default)]
+    candidates: Candidates,
+    /// Discovered names with a series (or about to get one): at most `discovery.max_series`.
+    #[serde(default)]
+    admitted: BTreeSet<String>,
 }
 
 /// The detection engine. See the module documentation.
@@ -252,15 +277,27 @@ impl Engine {
         }
         st.seen.insert(obs.id.to_owned(), obs.at);
         st.stats.posts += 1;
+        // A discovered name counts only once admitted (bounded memory, see discovery.rs).
+        let signal = obs.signal.filter(|sig| {
+            !sig.discovered
+                || Self::admit(
+                    &self.config,
+                    st,
+                    &sig.service,
+                    sig.kind == SignalKind::Complaint,
+                )
+        });
         let bucket = st.open.entry(b).or_default();
         bucket.posts += 1;
-        if let Some(sig) = obs.signal {
+        if let Some(sig) = signal {
             let kind = sig.kind;
             if kind == SignalKind::Complaint {
                 bucket.complaint_posts += 1;
             }
-            for service in std::iter::once(&sig.service).chain(&sig.also) {
+            let services = std::iter::once(&sig.service).chain(&sig.also);
+            for service in services {
                 let sb = bucket.services.entry(service.clone()).or_default();
+                sb.discovered = sig.discovered;
                 match kind {
                     SignalKind::Complaint => {
                         st.stats.complaints += 1;
@@ -286,6 +323,30 @@ impl Engine {
             self.advance_to(wm, out);
         }
         Admission::Accepted
+    }
+
+    /// Whether a discovered name's signal is counted: the name already has a series, or its
+    /// complaints (`complaint` says whether this is one) reach the admission count while
+    /// there is room for another discovered series.
+    fn admit(cfg: &DetectorConfig, st: &mut EngineState, name: &str, complaint: bool) -> bool {
+        let d = &cfg.discovery;
+        if !d.enabled {
+            return false;
+        }
+        if st.admitted.contains(name) {
+            return true;
+        }
+        if !complaint {
+            return false;
+        }
+        let guaranteed = st.candidates.offer(name, d.candidates);
+        if guaranteed >= d.admit_complaints && st.admitted.len() < d.max_series {
+            st.admitted.insert(name.to_owned());
+            st.stats.discovered_admitted += 1;
+            return true;
+        }
+        st.stats.discovered_unadmitted += 1;
+        false
     }
 
     /// Moves the watermark to `watermark` (seconds) and closes every bucket that ends at or
@@ -349,6 +410,8 @@ impl Engine {
                         recent: VecDeque::new(),
                         event: None,
                         cooldown: 0,
+                        discovered: bucket.services[name].discovered,
+                        last_complaint: b,
                     },
                 );
             }
@@ -357,6 +420,9 @@ impl Engine {
         for (name, s) in self.state.series.iter_mut() {
             let content = services.remove(name).unwrap_or_default();
             let x = content.complaints;
+            if x > 0 {
+                s.last_complaint = b;
+            }
             let expected = s.baseline.expected(&cfg.baseline, exposure, hour);
             let step = s.model.step(x, expected);
             s.recent.push_back(Recent {
@@ -480,10 +546,47 @@ impl Engine {
                 }));
             }
         }
+        self.expire_discovered(b);
         self.state.stats.buckets += 1;
         // Ids older than the lateness horizon can only come back late: forget them.
         let horizon = (b + 1) * bs - self.config.time.allowed_lateness_seconds - bs;
         self.state.seen.retain(|_, at| *at >= horizon);
+    }
+}
+
+impl Engine {
+    /// Decays the discovery sketch and drops discovered series that have been quiet for
+    /// `discovery.expiry_buckets` with no open event and no cool-down, unless a still-open
+    /// bucket holds posts about them.
+    fn expire_discovered(&mut self, b: i64) {
+        let d = &self.config.discovery;
+        if !d.enabled {
+            return;
+        }
+        let st = &mut self.state;
+        st.candidates.decay(b, d.decay_buckets);
+        if st.admitted.is_empty() {
+            return;
+        }
+        let expired: Vec<String> = st
+            .admitted
+            .iter()
+            .filter(|name| match st.series.get(name.as_str()) {
+                Some(s) => {
+                    s.event.is_none()
+                        && s.cooldown == 0
+                        && b - s.last_complaint >= d.expiry_buckets
+                        && !st.open.values().any(|k| k.services.contains_key(*name))
+                }
+                None => false,
+            })
+            .cloned()
+            .collect();
+        for name in expired {
+            st.series.remove(&name);
+            st.admitted.remove(&name);
+            st.stats.discovered_expired += 1;
+        }
     }
 }
 

@@ -10,11 +10,13 @@
 //! - [`ChangePointModel`] with [`Cusum`] and [`Bocpd`]: online change-point tests that
 //!   estimate the onset;
 //! - [`SeriesDetector`]: the same change test on any count series (`detect-series`);
+//! - [`Candidates`]: the bounded top-k of discovered service names;
 //! - [`DetectorConfig`]: every parameter, from `models/detector.toml`.
 
 mod baseline;
 mod bocpd;
 mod config;
+mod discovery;
 mod engine;
 mod error;
 mod model;
@@ -23,9 +25,10 @@ mod series;
 pub use baseline::Baseline;
 pub use bocpd::{Bocpd, BocpdConfig};
 pub use config::{
-    BaselineConfig, CusumConfig, DetectorConfig, LifecycleConfig, ModelConfig, ModelKind,
-    TimeConfig, DETECTOR_TOML,
+    BaselineConfig, CusumConfig, DetectorConfig, DiscoveryConfig, LifecycleConfig, ModelConfig,
+    ModelKind, TimeConfig, DETECTOR_TOML,
 };
+pub use discovery::Candidates;
 pub use engine::{
     Admission, Engine, EngineOptions, EngineState, Observation, Output, SeriesPoint, Stats,
 };

@@ -32,6 +32,7 @@ fn complaint(service: &str, symptom: &str) -> Signal {
         cue: "崩了".to_owned(),
         confidence: 0.9,
         also: vec![],
+        discovered: false,
     }
 }
 
@@ -310,4 +311,99 @@ fn a_gap_of_days_does_not_step_every_empty_minute() {
         "{}",
         engine.stats().buckets
     );
+}
+
+fn discovered(service: &str) -> Signal {
+    Signal {
+        discovered: true,
+        ..complaint(service, "闪退/打不开")
+    }
+}
+
+#[test]
+fn discovered_services_are_found_and_memory_stays_bounded() {
+    // Two days of background; all along, a flood of one-off complaint targets (every
+    // complaint names a new word, 3 a minute: 8,640 distinct names); an outage of the
+    // unlisted 小红书 on day two; then a quiet day so that its series expires.
+    let mut posts = stream(7, 3 * 1440, &[]);
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let mut n = 0;
+    for m in 0..2 * 1440 {
+        for k in 0..3 {
+            posts.push(Post {
+                id: format!("flood{m}-{k}"),
+                at: T0 + m * 60 + rng.random_range(0..60),
+                signal: Some(discovered(&format!("词{n}"))),
+            });
+            n += 1;
+        }
+    }
+    let start = 1440 + 1200;
+    for m in start..start + 60 {
+        let c = Poisson::new(20.0).unwrap().sample(&mut rng) as u64;
+        for k in 0..c {
+            posts.push(Post {
+                id: format!("xhs{m}-{k}"),
+                at: T0 + m * 60 + rng.random_range(0..60),
+                signal: Some(discovered("小红书")),
+            });
+        }
+    }
+    posts.sort_by_key(|p| p.at);
+    let config = DetectorConfig::default();
+    let d = config.discovery.clone();
+    let mut engine = Engine::new(config.clone(), EngineOptions::default());
+    let mut out = Vec::new();
+    let mut most = 0;
+    for (i, p) in posts.iter().enumerate() {
+        run(&mut engine, std::slice::from_ref(p), &mut out);
+        if i % 5000 == 0 {
+            let state = serde_json::to_value(engine.snapshot()).unwrap();
+            let series = state["series"].as_object().unwrap().len();
+            let candidates = state["candidates"]["slots"].as_object().unwrap().len();
+            assert!(candidates <= d.candidates, "{candidates} candidates");
+            most = most.max(series);
+        }
+    }
+    engine.flush(&mut out);
+    // The gazetteer's five services plus at most max_series discovered ones, ever.
+    assert!(most <= 5 + d.max_series, "{most} series");
+    let evs = events(&out);
+    let xhs: Vec<_> = evs
+        .iter()
+        .filter(|e| e.status == EventStatus::Open)
+        .collect();
+    assert_eq!(xhs.len(), 1, "{evs:#?}");
+    assert_eq!(xhs[0].service, "小红书");
+    let onset = xhs[0].started_at.timestamp();
+    assert!((onset - (T0 + start * 60)).abs() <= 5 * 60, "onset {onset}");
+    let stats = engine.stats();
+    assert!(stats.discovered_admitted >= 1);
+    assert!(stats.discovered_unadmitted >= 8000, "{stats:?}");
+    // A quiet day later the discovered series are gone; the state is small again.
+    let state = serde_json::to_value(engine.snapshot()).unwrap();
+    assert!(
+        !state["series"].as_object().unwrap().contains_key("小红书"),
+        "小红书 did not expire"
+    );
+    assert!(stats.discovered_expired >= 1);
+}
+
+#[test]
+fn discovery_can_be_switched_off() {
+    let mut config = DetectorConfig::default();
+    config.discovery.enabled = false;
+    let mut engine = Engine::new(config, EngineOptions::default());
+    let mut out = Vec::new();
+    let posts: Vec<Post> = (0..600)
+        .map(|i| Post {
+            id: format!("x{i}"),
+            at: T0 + 3600 + i,
+            signal: Some(discovered("小红书")),
+        })
+        .collect();
+    run(&mut engine, &posts, &mut out);
+    engine.flush(&mut out);
+    assert!(events(&out).is_empty());
+    assert_eq!(engine.stats().complaints, 0);
 }

@@ -41,4 +41,8 @@ pub struct Signal {
     /// Other services the same statement names (e.g. QQ in 微信和QQ都崩了).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<String>,
+    /// The service is not in the gazetteer: its name was read from the text, as the words
+    /// in front of the complaint (小红书 in 小红书又崩了).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub discovered: bool,
 }

@@ -347,9 +347,20 @@ pub(crate) const SERVICES: &[Service] = &[
     },
 ];
 
-/// The service of a canonical name, if the simulator knows it.
+/// Services that `models/services.toml` deliberately does not list: an incident naming one
+/// tests new-service discovery (the extractor must read the name from the text). They never
+/// appear in everyday chatter.
+pub(crate) const UNLISTED: &[Service] = &[Service {
+    name: "小红书",
+    size: 30.0,
+    kind: Social,
+    aliases: &["小红书"],
+    weak: &[],
+}];
+
+/// The service of a canonical name, if the simulator knows it (listed or not).
 pub(crate) fn lookup(name: &str) -> Option<&'static Service> {
-    SERVICES.iter().find(|s| s.name == name)
+    SERVICES.iter().chain(UNLISTED).find(|s| s.name == name)
 }
 
 /// Sum of all sizes, to draw a service in proportion to its size.

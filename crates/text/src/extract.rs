@@ -74,6 +74,8 @@ struct SegResult<'a> {
     cands: Vec<Cand<'a>>,
     /// Cues with no service in their segment: (kind, cue, confidence).
     orphans: Vec<(SignalKind, &'a str, f32)>,
+    /// Discovery cues that found no service: (token index, confidence).
+    targets: Vec<(usize, f32)>,
     symptoms: Vec<(u8, bool)>,
 }
 
@@ -87,6 +89,12 @@ const HMM: bool = false;
 const QUOTED_WEIGHT: f32 = 0.85;
 /// Confidence factor for the reposter's cue applied to the quoted service.
 const LENT_SERVICE_WEIGHT: f32 = 0.9;
+/// Confidence factor for a service name read from the text (not in the gazetteer).
+const DISCOVERED_WEIGHT: f32 = 0.7;
+/// At most this many tokens make a discovered name (小红/书).
+const NAME_TOKENS: usize = 3;
+/// A discovered name has this many characters (小红书, 12306 is listed anyway).
+const NAME_CHARS: std::ops::RangeInclusive<usize> = 2..=12;
 
 /// Confidence clamped to [0.05, 0.99] and rounded to two decimals (0.85 + 0.05 is 0.9, not
 /// 0.90000004).
@@ -197,8 +205,11 @@ impl Extractor {
     /// The outage signal of an already-normalised post.
     pub fn extract_normalized(&self, n: &Normalized) -> Option<Signal> {
         let scans: Vec<Scan> = n.segments.iter().map(|s| self.lex.scan(&s.text)).collect();
-        if !scans.iter().any(|s| s.service) || !scans.iter().any(|s| s.cue) {
+        if !scans.iter().any(|s| s.cue) {
             return None;
+        }
+        if !scans.iter().any(|s| s.service) {
+            return self.discover(n, &scans);
         }
         let own_toks = match (n.segments.first(), scans.first()) {
             (Some(s), Some(sc)) if !s.quoted && sc.cue => self.tokenize(&s.text),
@@ -239,9 +250,87 @@ impl Extractor {
                 cue: cue.to_owned(),
                 confidence: round_confidence(conf * LENT_SERVICE_WEIGHT),
                 also: quoted.map(|q| q.also).unwrap_or_default(),
+                discovered: false,
             });
         }
+        self.discover(n, &scans)
+    }
+
+    /// New-service discovery: in segments that name no known service, the subject of a
+    /// discovery cue (崩了, 挂了, 宕机, 进不去...) becomes the service when it is a run of
+    /// at most three name tokens (jieba part of speech nr/nz/nt/ns, or an unknown noun, or
+    /// Latin letters) right in front of the cue, fillers, parts and symptom words skipped, and is not a stop word
+    /// (`[discovery]` in `models/cues.toml`). The signal is marked `discovered`.
+    fn discover(&self, n: &Normalized, scans: &[Scan]) -> Option<Signal> {
+        for (seg, sc) in n.segments.iter().zip(scans) {
+            if sc.service || !sc.discovery {
+                continue;
+            }
+            let toks = self.tokenize(&seg.text);
+            let r = self.analyze(&toks);
+            if r.targets.is_empty() {
+                continue;
+            }
+            for &(i, conf) in &r.targets {
+                let at = toks.toks[i].s.as_ptr() as usize - seg.text.as_ptr() as usize;
+                let Some(name) = self.name_before(&seg.text[..at]) else {
+                    continue;
+                };
+                let weight = if seg.quoted { QUOTED_WEIGHT } else { 1.0 };
+                return Some(Signal {
+                    service: name,
+                    kind: SignalKind::Complaint,
+                    symptoms: self.symptom_names(SignalKind::Complaint, &r.symptoms),
+                    cue: toks.toks[i].s.to_owned(),
+                    confidence: round_confidence(conf * DISCOVERED_WEIGHT * weight),
+                    also: Vec::new(),
+                    discovered: true,
+                });
+            }
+        }
         None
+    }
+
+    /// The unlisted service name at the end of `before` (the text in front of a discovery
+    /// cue), if any (see [`Self::discover`]). Unlisted names are missing from jieba's
+    /// dictionary, so this cut uses its HMM, which keeps them whole (小红书, not 小/红/书), and
+    /// its part-of-speech tags.
+    fn name_before(&self, before: &str) -> Option<String> {
+        let tags = self.jieba.tag(before, true);
+        let mut j = tags.len();
+        while j > 0 {
+            let w = tags[j - 1].word;
+            let e = self.lex.lookup(w);
+            let skip = is_space(w)
+                || e.has(role::FILLER | role::PART)
+                || (e.symptom.is_some() && e.cue.is_none());
+            if !skip {
+                break;
+            }
+            j -= 1;
+        }
+        let end = j;
+        while j > 0 && end - j < NAME_TOKENS {
+            let t = &tags[j - 1];
+            // A common noun jieba's dictionary knows (数学, 作息) is a thing, not a service;
+            // names are proper nouns (nr, nz, nt, ns), Latin words, or unknown words.
+            let noun = (t.tag.starts_with('n') && (t.tag != "n" || !self.jieba.has_word(t.word)))
+                || t.tag == "eng";
+            let plain = self.lex.lookup(t.word) == Entry::default();
+            if !noun || !plain || !t.word.chars().all(char::is_alphanumeric) {
+                break;
+            }
+            j -= 1;
+        }
+        if j == end {
+            return None;
+        }
+        let name: String = tags[j..end].iter().map(|t| t.word).collect();
+        let chars = name.chars().count();
+        (NAME_CHARS.contains(&chars)
+            && !name.chars().all(|c| c.is_ascii_digit())
+            && !self.lex.lookup(&name).has(role::NOT_A_NAME | role::DEVICE))
+        .then_some(name)
     }
 
     /// The content terms of a post, for describing an event: every token of two or more
@@ -370,6 +459,7 @@ impl Extractor {
                 .filter(|&&(_, s)| s != primary)
                 .map(|&(_, s)| name(s))
                 .collect(),
+            discovered: false,
         })
     }
 
@@ -468,6 +558,13 @@ impl Extractor {
                 Strength::Bound => self.subject(toks, start, i, true),
                 Strength::Weak => self.subject(toks, start, i, false),
             };
+            if found.is_none()
+                && kind == SignalKind::Complaint
+                && strength != Strength::Weak
+                && t.e.has(role::DISCOVERY)
+            {
+                r.targets.push((i, base));
+            }
             match found {
                 Some((j, reach)) => {
                     let mut conf = base;
@@ -772,5 +869,64 @@ mod tests {
         assert_eq!(s.also, vec!["QQ"]);
         assert_eq!(s.symptoms, vec!["登录", "图片/文件"]);
         assert!((0.05..=0.99).contains(&s.confidence));
+    }
+}
+
+#[cfg(test)]
+mod discovery_tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    fn ex() -> &'static Extractor {
+        static EX: OnceLock<Extractor> = OnceLock::new();
+        EX.get_or_init(Extractor::embedded)
+    }
+
+    fn found(text: &str) -> Option<String> {
+        ex().extract(text)
+            .filter(|s| s.discovered && s.kind == SignalKind::Complaint)
+            .map(|s| s.service)
+    }
+
+    #[test]
+    fn unlisted_services_are_read_from_the_text() {
+        for text in [
+            "小红书又崩了",
+            "小红书崩了？？",
+            "我的小红书怎么又崩了",
+            "小红书服务器崩了",
+            "今天小红书是不是挂了",
+            "小红书打不开，一直白屏",
+            "求问小红书进不去是就我一个吗",
+        ] {
+            assert_eq!(found(text).as_deref(), Some("小红书"), "{text}");
+        }
+        assert_eq!(found("得物app打不开").as_deref(), Some("得物"));
+        assert_eq!(found("Keep闪退").as_deref(), Some("keep"));
+    }
+
+    #[test]
+    fn other_senses_and_statements_are_not_discoveries() {
+        for text in [
+            "心态崩了",
+            "游戏又崩了",
+            "电脑又崩了",
+            "我手机打不开了",
+            "去年小红书崩过一次",
+            "小红书没崩啊",
+            "要是小红书崩了怎么办",
+            "考试挂了",
+            "服务器崩了",
+            "12306崩了",
+        ] {
+            assert_eq!(found(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn listed_services_keep_their_gazetteer_signal() {
+        let s = ex().extract("微信崩了").expect("a signal");
+        assert_eq!(s.service, "微信");
+        assert!(!s.discovered);
     }
 }

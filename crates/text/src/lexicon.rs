@@ -44,6 +44,10 @@ pub(crate) mod role {
     pub const POTENTIAL_SUFFIX: u16 = 1 << 12;
     /// A result complement after a bare 不 (打/不/进去).
     pub const COMPLEMENT: u16 = 1 << 13;
+    /// A complaint cue whose subject may be an unlisted service (小红书又崩了).
+    pub const DISCOVERY: u16 = 1 << 14;
+    /// A noun that is never a discovered service (游戏, 电脑).
+    pub const NOT_A_NAME: u16 = 1 << 15;
 }
 
 /// Everything the lexicon knows about one token.
@@ -69,6 +73,8 @@ impl Entry {
 pub(crate) struct Scan {
     pub service: bool,
     pub cue: bool,
+    /// Without a service: whether a discovery cue occurs.
+    pub discovery: bool,
 }
 
 /// Compiled lexicon.
@@ -79,6 +85,8 @@ pub(crate) struct Lexicon {
     /// ids below `cue_patterns`) and service aliases (the rest).
     filter: AhoCorasick,
     cue_patterns: usize,
+    /// Matches the discovery cues.
+    discovery: Option<AhoCorasick>,
 }
 
 const CONJUNCTIONS: [&str; 7] = ["和", "跟", "与", "、", "还有", "以及", "及"];
@@ -161,6 +169,12 @@ impl Lexicon {
         for t in &c.complaint.potential_suffixes {
             put(t, &|e| e.roles |= role::POTENTIAL_SUFFIX);
         }
+        for t in &c.discovery.cues {
+            put(t, &|e| e.roles |= role::DISCOVERY);
+        }
+        for t in &c.discovery.stop {
+            put(t, &|e| e.roles |= role::NOT_A_NAME);
+        }
         // A confounder is never a cue, whatever other list also names it.
         for e in map.values_mut() {
             if e.has(role::CONFOUNDER) || e.has(role::POTENTIAL_EXCEPTION) {
@@ -190,11 +204,18 @@ impl Lexicon {
             .kind(Some(AhoCorasickKind::DFA))
             .build(cue_pats.iter().chain(&svc_pats))
             .expect("model terms form a valid automaton");
+        let discovery = (!c.discovery.cues.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&c.discovery.cues)
+                .expect("discovery cues form a valid automaton")
+        });
         Lexicon {
             map,
             potential_suffixes: c.complaint.potential_suffixes.clone(),
             filter,
             cue_patterns,
+            discovery,
         }
     }
 
@@ -229,6 +250,9 @@ impl Lexicon {
             if s.cue && s.service {
                 break;
             }
+        }
+        if s.cue && !s.service {
+            s.discovery = self.discovery.as_ref().is_some_and(|d| d.is_match(text));
         }
         s
     }

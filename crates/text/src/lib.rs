@@ -21,7 +21,7 @@ pub use error::TextError;
 pub use eval::{evaluate, EvalReport, Label, LabelledPost, Miss};
 pub use extract::{Analysis, Extractor};
 pub use models::{
-    ComplaintCues, ContextWords, CueDefs, DenialCues, Models, RecoveryCues, ServiceDef, SymptomDef,
-    CUES_TOML, SERVICES_TOML, SYMPTOMS_TOML,
+    ComplaintCues, ContextWords, CueDefs, DenialCues, DiscoveryCues, Models, RecoveryCues,
+    ServiceDef, SymptomDef, CUES_TOML, SERVICES_TOML, SYMPTOMS_TOML,
 };
 pub use normalize::{normalize, Normalized, Segment};

@@ -136,6 +136,19 @@ pub struct CueDefs {
     pub denial: DenialCues,
     /// Context words.
     pub context: ContextWords,
+    /// New-service discovery.
+    #[serde(default)]
+    pub discovery: DiscoveryCues,
+}
+
+/// What lets the extractor read a service name that no gazetteer lists from the text.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryCues {
+    /// Complaint cues whose subject may be an unlisted service (崩了, 挂了, 宕机, 进不去...).
+    pub cues: Vec<String>,
+    /// Nouns in front of such a cue that are not services (游戏, 电脑, 心态...).
+    pub stop: Vec<String>,
 }
 
 #[derive(Deserialize)]
