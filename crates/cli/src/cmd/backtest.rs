@@ -150,6 +150,12 @@ fn print(m: &Metrics) {
         "{} posts ({} complaints, {} rejected, {} late, {} duplicate) in {:.1} s: {:.0} posts/s",
         m.posts, m.complaints, m.rejects, m.late, m.duplicates, m.seconds, m.posts_per_second
     );
+    if m.discovered_admitted + m.discovered_unadmitted > 0 {
+        println!(
+            "new-service discovery: {} unlisted names got a series ({} expired); {} complaints about names that did not",
+            m.discovered_admitted, m.discovered_expired, m.discovered_unadmitted
+        );
+    }
 }
 
 /// Runs `benglema backtest`.
