@@ -16,6 +16,7 @@
 use benglema_model::{Signal, SignalKind};
 use jieba_rs::Jieba;
 
+use crate::classifier::hash_feature;
 use crate::lexicon::{role, Cue, Entry, Lexicon, Scan, Strength};
 use crate::models::Models;
 use crate::normalize::{normalize, Normalized};
@@ -89,6 +90,8 @@ const HMM: bool = false;
 const QUOTED_WEIGHT: f32 = 0.85;
 /// Confidence factor for the reposter's cue applied to the quoted service.
 const LENT_SERVICE_WEIGHT: f32 = 0.9;
+/// Confidence factor for a complaint the classifier alone found (rules silent).
+pub const CLASSIFIER_WEIGHT: f32 = 0.8;
 /// Confidence factor for a service name read from the text (not in the gazetteer).
 const DISCOVERED_WEIGHT: f32 = 0.7;
 /// At most this many tokens make a discovered name (小红/书).
@@ -206,7 +209,7 @@ impl Extractor {
     pub fn extract_normalized(&self, n: &Normalized) -> Option<Signal> {
         let scans: Vec<Scan> = n.segments.iter().map(|s| self.lex.scan(&s.text)).collect();
         if !scans.iter().any(|s| s.cue) {
-            return None;
+            return self.classify(n, &scans);
         }
         if !scans.iter().any(|s| s.service) {
             return self.discover(n, &scans);
@@ -254,16 +257,119 @@ impl Extractor {
             });
         }
         self.discover(n, &scans)
+            .or_else(|| self.classify(n, &scans))
     }
 
-    /// New-service discovery: in segments that name no known service, the subject of a
-    /// discovery cue (崩了, 挂了, 宕机, 进不去...) becomes the service when it is a run of
-    /// at most three name tokens (jieba part of speech nr/nz/nt/ns, or an unknown noun, or
-    /// Latin letters) right in front of the cue, fillers, parts and symptom words skipped, and is not a stop word
-    /// (`[discovery]` in `models/cues.toml`). The signal is marked `discovered`.
+    /// The classifier's feature slots of a post (see [`Classifier`](crate::Classifier)):
+    /// character 1- to 3-grams of the normalised text, with every unambiguous service alias
+    /// masked, plus its jieba tokens when `tokens`; hashed into `2^bits` slots, sorted and
+    /// without repeats.
+    pub fn features(&self, text: &str, bits: u32, tokens: bool) -> Vec<u32> {
+        self.features_normalized(&normalize(text), bits, tokens)
+    }
+
+    fn features_normalized(&self, n: &Normalized, bits: u32, tokens: bool) -> Vec<u32> {
+        const MASK: char = '\u{E000}';
+        let slot = |h: u64| (h & ((1u64 << bits) - 1)) as u32;
+        let mut masked = String::new();
+        let mut slots: Vec<u32> = Vec::new();
+        for (k, seg) in n.segments.iter().enumerate() {
+            if k > 0 {
+                masked.push('|');
+            }
+            let from = masked.len();
+            self.lex.mask_services(&seg.text, MASK, &mut masked);
+            if tokens {
+                for w in self.jieba.cut(&masked[from..], HMM) {
+                    if !is_space(w.word) {
+                        slots.push(slot(hash_feature(&["w", w.word])));
+                    }
+                }
+            }
+        }
+        let chars: Vec<char> = masked.chars().collect();
+        let mut gram = String::new();
+        for len in 1..=3 {
+            for win in chars.windows(len) {
+                if win.iter().all(|c| c.is_whitespace()) {
+                    continue;
+                }
+                gram.clear();
+                gram.extend(win);
+                slots.push(slot(hash_feature(&["c", &gram])));
+            }
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    }
+
+    /// The classifier's probability that a post is a complaint, if there is a classifier.
+    pub fn complaint_probability(&self, text: &str) -> Option<f32> {
+        let c = self.models.classifier.as_ref()?;
+        Some(c.probability(&self.features(text, c.bits, c.tokens)))
+    }
+
+    /// The learned half of the extractor: when the rules find no signal in a post that
+    /// names a known service, the classifier decides. At or above its threshold the post is
+    /// a complaint about the first service named (own words before quoted ones), unless a
+    /// past or hypothetical marker (去年, 要是) is present; confidence is the probability
+    /// scaled by [`CLASSIFIER_WEIGHT`].
+    fn classify(&self, n: &Normalized, scans: &[Scan]) -> Option<Signal> {
+        let c = self.models.classifier.as_ref()?;
+        if !scans.iter().any(|s| s.service) {
+            return None;
+        }
+        let p = c.probability(&self.features_normalized(n, c.bits, c.tokens));
+        if p < c.threshold {
+            return None;
+        }
+        for (seg, sc) in n.segments.iter().zip(scans) {
+            if !sc.service {
+                continue;
+            }
+            let toks = self.tokenize(&seg.text);
+            if toks
+                .toks
+                .iter()
+                .any(|t| t.e.has(role::PAST | role::HYPOTHETICAL))
+            {
+                return None;
+            }
+            // The first service named, but not the 微博 of a 转发微博 boilerplate.
+            let named = toks
+                .toks
+                .iter()
+                .enumerate()
+                .find_map(|(i, t)| match t.e.service {
+                    Some((s, false)) if i == 0 || toks.toks[i - 1].s != "转发" => Some(s),
+                    _ => None,
+                });
+            let Some(service) = named.map(|s| self.models.services[s as usize].name.clone()) else {
+                continue;
+            };
+            let r = self.analyze(&toks);
+            return Some(Signal {
+                service,
+                kind: SignalKind::Complaint,
+                symptoms: self.symptom_names(SignalKind::Complaint, &r.symptoms),
+                cue: "classifier".to_owned(),
+                confidence: round_confidence(p * CLASSIFIER_WEIGHT),
+                also: Vec::new(),
+                discovered: false,
+            });
+        }
+        None
+    }
+
+    /// New-service discovery: when the rules found no signal, the subject of a discovery
+    /// cue (崩了, 挂了, 宕机, 进不去...) becomes the service when it is a run of at most three
+    /// name tokens (jieba part of speech nr/nz/nt/ns, or an unknown noun, or Latin letters)
+    /// right in front of the cue, fillers, parts and symptom words skipped, and is not a stop
+    /// word (`[discovery]` in `models/cues.toml`). The signal is marked `discovered`.
     fn discover(&self, n: &Normalized, scans: &[Scan]) -> Option<Signal> {
         for (seg, sc) in n.segments.iter().zip(scans) {
-            if sc.service || !sc.discovery {
+            if !sc.discovery {
                 continue;
             }
             let toks = self.tokenize(&seg.text);
@@ -928,5 +1034,46 @@ mod discovery_tests {
         let s = ex().extract("微信崩了").expect("a signal");
         assert_eq!(s.service, "微信");
         assert!(!s.discovered);
+    }
+}
+
+#[cfg(test)]
+mod combination_tests {
+    use super::*;
+
+    #[test]
+    fn an_unlisted_target_beside_a_listed_service_is_discovered() {
+        let ex = Extractor::embedded();
+        let s = ex
+            .extract("我靠！小红书也挂了 第一反应是去微博看看")
+            .expect("a signal");
+        assert_eq!((s.service.as_str(), s.discovered), ("小红书", true));
+    }
+
+    #[test]
+    fn the_classifier_speaks_only_when_the_rules_are_silent() {
+        let ex = Extractor::embedded();
+        assert!(ex.models().classifier.is_some(), "models/classifier.txt");
+        // Rules know this wording: their cue stands.
+        let s = ex.extract("微信崩了").expect("a signal");
+        assert_ne!(s.cue, "classifier");
+        // Rules do not know 开小差 (an error message); the classifier does.
+        let s = ex
+            .extract("12306登录一直提示'当前访问用户过多，请稍后重试'")
+            .expect("a classifier signal");
+        assert_eq!(
+            (s.service.as_str(), s.cue.as_str()),
+            ("12306", "classifier")
+        );
+        assert!(s.confidence <= CLASSIFIER_WEIGHT);
+        // Without the classifier the same post carries nothing.
+        let mut m = Models::embedded();
+        m.classifier = None;
+        assert!(Extractor::new(m)
+            .extract("12306登录一直提示'当前访问用户过多，请稍后重试'")
+            .is_none());
+        // Chatter naming a service stays chatter; past outages stay past.
+        assert!(ex.extract("12306：春运首日售出车票1800万张").is_none());
+        assert!(ex.extract("去年12306登录一直提示请稍后重试").is_none());
     }
 }

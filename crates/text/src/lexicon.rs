@@ -73,7 +73,7 @@ impl Entry {
 pub(crate) struct Scan {
     pub service: bool,
     pub cue: bool,
-    /// Without a service: whether a discovery cue occurs.
+    /// Whether a discovery cue occurs (only looked for when some cue does).
     pub discovery: bool,
 }
 
@@ -87,6 +87,8 @@ pub(crate) struct Lexicon {
     cue_patterns: usize,
     /// Matches the discovery cues.
     discovery: Option<AhoCorasick>,
+    /// Matches unambiguous service aliases, leftmost-longest (for classifier features).
+    aliases: AhoCorasick,
 }
 
 const CONJUNCTIONS: [&str; 7] = ["和", "跟", "与", "、", "还有", "以及", "及"];
@@ -210,12 +212,17 @@ impl Lexicon {
                 .build(&c.discovery.cues)
                 .expect("discovery cues form a valid automaton")
         });
+        let aliases = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(m.services.iter().flat_map(|s| &s.aliases))
+            .expect("service aliases form a valid automaton");
         Lexicon {
             map,
             potential_suffixes: c.complaint.potential_suffixes.clone(),
             filter,
             cue_patterns,
             discovery,
+            aliases,
         }
     }
 
@@ -251,10 +258,21 @@ impl Lexicon {
                 break;
             }
         }
-        if s.cue && !s.service {
+        if s.cue {
             s.discovery = self.discovery.as_ref().is_some_and(|d| d.is_match(text));
         }
         s
+    }
+
+    /// Appends `text` to `out` with every unambiguous service alias replaced by `mask`.
+    pub fn mask_services(&self, text: &str, mask: char, out: &mut String) {
+        let mut last = 0;
+        for m in self.aliases.find_iter(text) {
+            out.push_str(&text[last..m.start()]);
+            out.push(mask);
+            last = m.end();
+        }
+        out.push_str(&text[last..]);
     }
 
     /// Multi-character terms to add to the jieba dictionary so they stay whole tokens.

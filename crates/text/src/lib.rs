@@ -10,6 +10,7 @@
 //! - [`Extractor`] segments with jieba-rs (model terms added as user words) and binds cues
 //!   to services, producing complaints, recoveries and denials.
 
+mod classifier;
 mod error;
 mod eval;
 mod extract;
@@ -17,11 +18,12 @@ mod lexicon;
 mod models;
 mod normalize;
 
+pub use classifier::{hash_feature, Classifier, CLASSIFIER_FILE};
 pub use error::TextError;
 pub use eval::{evaluate, EvalReport, Label, LabelledPost, Miss};
-pub use extract::{Analysis, Extractor};
+pub use extract::{Analysis, Extractor, CLASSIFIER_WEIGHT};
 pub use models::{
     ComplaintCues, ContextWords, CueDefs, DenialCues, DiscoveryCues, Models, RecoveryCues,
-    ServiceDef, SymptomDef, CUES_TOML, SERVICES_TOML, SYMPTOMS_TOML,
+    ServiceDef, SymptomDef, CLASSIFIER_TXT, CUES_TOML, SERVICES_TOML, SYMPTOMS_TOML,
 };
 pub use normalize::{normalize, Normalized, Segment};

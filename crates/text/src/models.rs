@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::classifier::{Classifier, CLASSIFIER_FILE};
 use crate::normalize::normalize;
 use crate::TextError;
 
@@ -20,6 +21,8 @@ pub const SYMPTOMS_TOML: &str = include_str!("../../../models/symptoms.toml");
 pub const CUES_TOML: &str = include_str!("../../../models/cues.toml");
 /// Embedded `models/userdict.txt`.
 pub const USERDICT_TXT: &str = include_str!("../../../models/userdict.txt");
+/// The embedded `models/classifier.txt` (written by `benglema train`; empty means none).
+pub const CLASSIFIER_TXT: &str = include_str!("../../../models/classifier.txt");
 
 /// One service of the gazetteer.
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +177,8 @@ pub struct Models {
     pub cues: CueDefs,
     /// Extra jieba user words from `userdict.txt`.
     pub user_words: Vec<UserWord>,
+    /// The learned complaint classifier from `classifier.txt`, if there is one.
+    pub classifier: Option<Classifier>,
 }
 
 /// One extra jieba word: the word, its frequency and its part-of-speech tag when given.
@@ -211,8 +216,15 @@ fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, Te
 impl Models {
     /// The models compiled into the binary from `models/`.
     pub fn embedded() -> Models {
-        Self::from_strs(SERVICES_TOML, SYMPTOMS_TOML, CUES_TOML, USERDICT_TXT)
-            .expect("embedded models are validated by the test suite")
+        let mut m = Self::from_strs(SERVICES_TOML, SYMPTOMS_TOML, CUES_TOML, USERDICT_TXT)
+            .expect("embedded models are validated by the test suite");
+        if !CLASSIFIER_TXT.trim().is_empty() {
+            m.classifier = Some(
+                Classifier::parse(CLASSIFIER_TXT)
+                    .expect("the embedded classifier is validated by the test suite"),
+            );
+        }
+        m
     }
 
     /// Loads `services.toml`, `symptoms.toml`, `cues.toml` and (if present) `userdict.txt`
@@ -230,12 +242,22 @@ impl Models {
         } else {
             String::new()
         };
-        Self::from_strs(
+        let mut m = Self::from_strs(
             &read("services.toml")?,
             &read("symptoms.toml")?,
             &read("cues.toml")?,
             &userdict,
-        )
+        )?;
+        if dir.join(CLASSIFIER_FILE).exists() {
+            m.classifier =
+                Some(
+                    Classifier::parse(&read(CLASSIFIER_FILE)?).map_err(|e| TextError::Model {
+                        file: dir.join(CLASSIFIER_FILE).display().to_string(),
+                        message: e.to_string(),
+                    })?,
+                );
+        }
+        Ok(m)
     }
 
     /// Parses and validates the model texts.
@@ -253,6 +275,7 @@ impl Models {
             symptoms: symptoms.symptom,
             cues,
             user_words: parse_userdict(userdict)?,
+            classifier: None,
         };
         m.validate()?;
         Ok(m)

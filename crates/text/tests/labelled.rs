@@ -104,3 +104,32 @@ fn background_chatter_is_not_complaints() {
         "more than 0.5% false complaints: {flagged:#?}"
     );
 }
+
+/// `novel.jsonl` (300 posts by a third hand, never trained on): its complaints use wording
+/// that no rule knows (the rules find none of them). Rules + the embedded classifier
+/// (`models/classifier.txt`) must beat the rules alone there without giving up precision.
+#[test]
+fn the_classifier_finds_complaints_in_wording_the_rules_do_not_know() {
+    let posts = LabelledPost::parse_jsonl(include_str!("../../../data/posts/novel.jsonl"))
+        .expect("novel posts parse");
+    assert!(posts.len() >= 200);
+    let combined = evaluate(ex(), &posts);
+    let mut models = benglema_text::Models::embedded();
+    assert!(models.classifier.is_some(), "no embedded classifier");
+    models.classifier = None;
+    let rules = evaluate(&Extractor::new(models), &posts);
+    println!("== novel wording, rules alone\n{rules}\n== rules + classifier\n{combined}");
+    assert!(
+        combined.f1() > rules.f1() + 0.3,
+        "F1 {:.3} vs rules {:.3}",
+        combined.f1(),
+        rules.f1()
+    );
+    assert!(
+        combined.true_positives >= rules.true_positives + 40,
+        "{} vs {}",
+        combined.true_positives,
+        rules.true_positives
+    );
+    assert!(combined.precision() >= 0.85, "{:.3}", combined.precision());
+}
