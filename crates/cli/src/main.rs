@@ -33,6 +33,8 @@ enum Command {
     Labels(cmd::labels::Args),
     /// Replay archived posts (or the bundled labelled history) and score the detector.
     Backtest(cmd::backtest::Args),
+    /// Draw the plots and report.html again from an existing backtest output directory.
+    Report(cmd::report::Args),
     /// Write a labelled synthetic history of posts (JSONL).
     Simulate(cmd::simulate::Args),
     /// Throughput baselines on post files: reading alone, and reading plus plain jieba cut.
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Classify(a) => cmd::classify::run(a),
         Command::Labels(a) => cmd::labels::run(a),
         Command::Backtest(a) => cmd::backtest::run_cmd(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::BenchKafka(a) => cmd::bench_kafka::run(a),

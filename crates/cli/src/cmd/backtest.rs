@@ -19,7 +19,8 @@ pub struct Args {
     /// Incident labels (default: the bundled data/labels/incidents.csv).
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
-    /// Output directory for events.csv, series.csv, metrics.json and rejects.jsonl.
+    /// Output directory for events.csv, series.csv, metrics.json, rejects.jsonl, plots/ and
+    /// report.html.
     #[arg(long, default_value = "out/backtest", value_name = "DIR")]
     out: PathBuf,
     /// Detector parameters (default: the bundled models/detector.toml).
@@ -28,9 +29,12 @@ pub struct Args {
     /// Load text models from this directory instead of the embedded copies of models/.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
-    /// Do not write series.csv.
+    /// Do not write series.csv (the report then has no plots).
     #[arg(long)]
     no_series: bool,
+    /// Do not draw plots/ and report.html (`benglema report` can draw them later).
+    #[arg(long)]
+    no_report: bool,
     /// Change-point model of every series, overriding the config's [model] kind.
     #[arg(long, value_enum)]
     model: Option<Model>,
@@ -197,7 +201,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         },
         compare,
         inputs: args.input.clone(),
-        labels,
+        labels: labels.clone(),
         out_dir: args.out.clone(),
         config,
         series: !args.no_series,
@@ -251,5 +255,14 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         "outputs: {}/{{events.csv,series.csv,metrics.json,rejects.jsonl}}",
         args.out.display()
     );
+    if !args.no_report {
+        let s = benglema_report::write(
+            &args.out,
+            &labels,
+            &benglema_report::ReportOptions::default(),
+        )
+        .context("drawing the report failed")?;
+        super::report::print_summary(&s);
+    }
     Ok(())
 }

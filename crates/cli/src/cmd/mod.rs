@@ -9,6 +9,7 @@ pub mod export;
 pub mod kafka_args;
 pub mod labels;
 pub mod produce;
+pub mod report;
 pub mod run;
 pub mod simulate;
 
