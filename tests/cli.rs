@@ -458,3 +458,80 @@ fn an_outage_of_an_unlisted_service_is_discovered() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn train_writes_a_plain_text_model_with_its_evaluation() {
+    let dir = std::env::temp_dir().join(format!("benglema-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let model = dir.join("m/classifier.txt");
+    // A small, quick fit: 2^10 slots, no simulated posts, one comparison set.
+    let o = benglema()
+        .args([
+            "train",
+            "--bits",
+            "10",
+            "--simulated",
+            "0",
+            "--threshold",
+            "0.5",
+            "--compare",
+            "data/posts/novel.jsonl",
+            "--out",
+        ])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("held-out split") && out.contains("novel.jsonl"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(
+        text.contains("format benglema-logreg 1\nbits 10\n"),
+        "{text}"
+    );
+    assert!(text.lines().filter(|l| l.starts_with("w ")).count() > 100);
+    let eval: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("m/classifier.eval.json")).unwrap())
+            .unwrap();
+    let f1 = eval["holdout"]["f1"].as_f64().unwrap();
+    assert!(f1 > 0.5, "held-out F1 {f1}");
+    assert_eq!(eval["comparison"][1]["set"], "novel.jsonl");
+
+    // The model loads as part of a models directory: copy the rule models beside it.
+    for f in [
+        "services.toml",
+        "symptoms.toml",
+        "cues.toml",
+        "userdict.txt",
+    ] {
+        std::fs::copy(root().join("models").join(f), dir.join("m").join(f)).unwrap();
+    }
+    let o = run_with_stdin(
+        &["classify", "--models", dir.join("m").to_str().unwrap()],
+        "{\"id\":\"a\",\"created_at\":\"2024-01-01T00:00:00+08:00\",\"text\":\"微信崩了\"}\n"
+            .as_bytes(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // A broken model file is one clear line.
+    std::fs::write(&model, "format benglema-logreg 1\nbits 10\nw 5000 1\n").unwrap();
+    let o = run_with_stdin(
+        &["classify", "--models", dir.join("m").to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("classifier.txt"), "{}", stderr(&o));
+
+    let o = benglema()
+        .args(["train", "--bits", "40", "--out"])
+        .arg(dir.join("x.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--bits 40"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

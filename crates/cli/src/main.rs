@@ -37,6 +37,8 @@ enum Command {
     Report(cmd::report::Args),
     /// Write a labelled synthetic history of posts (JSONL).
     Simulate(cmd::simulate::Args),
+    /// Fit the complaint classifier on labelled posts and write it into models/.
+    Train(cmd::train::Args),
     /// Throughput baselines on post files: reading alone, and reading plus plain jieba cut.
     Bench(cmd::bench::Args),
     /// Kafka throughput: preload a topic, then time a bare consumer and `run` on it.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Backtest(a) => cmd::backtest::run_cmd(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Train(a) => cmd::train::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::BenchKafka(a) => cmd::bench_kafka::run(a),
         Command::DetectSeries(a) => cmd::detect_series::run(a),

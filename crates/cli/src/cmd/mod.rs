@@ -12,6 +12,7 @@ pub mod produce;
 pub mod report;
 pub mod run;
 pub mod simulate;
+pub mod train;
 
 use std::path::Path;
 
