@@ -96,6 +96,8 @@ pub const CLASSIFIER_WEIGHT: f32 = 0.8;
 const DISCOVERED_WEIGHT: f32 = 0.7;
 /// At most this many tokens make a discovered name (小红/书).
 const NAME_TOKENS: usize = 3;
+/// Characters that the HMM may glue in front of an unknown name (有没有人小红书崩了).
+const LEADING_NOISE: &str = "人我你他她它的了在是有都也就还说用给把被让跟和个这那";
 /// A discovered name has this many characters (小红书, 12306 is listed anyway).
 const NAME_CHARS: std::ops::RangeInclusive<usize> = 2..=12;
 
@@ -432,6 +434,11 @@ impl Extractor {
             return None;
         }
         let name: String = tags[j..end].iter().map(|t| t.word).collect();
+        // The HMM sometimes glues a function word to an unknown name (有没有人小红书 ->
+        // 人小红书): such a leading character is not part of a name.
+        let name = name
+            .trim_start_matches(|c| LEADING_NOISE.contains(c))
+            .to_owned();
         let chars = name.chars().count();
         (NAME_CHARS.contains(&chars)
             && !name.chars().all(|c| c.is_ascii_digit())
@@ -1008,6 +1015,7 @@ mod discovery_tests {
             assert_eq!(found(text).as_deref(), Some("小红书"), "{text}");
         }
         assert_eq!(found("得物app打不开").as_deref(), Some("得物"));
+        assert_eq!(found("有没有人小红书打不开的").as_deref(), Some("小红书"));
         assert_eq!(found("Keep闪退").as_deref(), Some("keep"));
     }
 
@@ -1024,6 +1032,7 @@ mod discovery_tests {
             "考试挂了",
             "服务器崩了",
             "12306崩了",
+            "同款闪退",
         ] {
             assert_eq!(found(text), None, "{text}");
         }
