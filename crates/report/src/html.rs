@@ -87,6 +87,23 @@ figcaption { color: #555; font-size: 14px; } .notes li { color: #8a5a00; }
 summary { cursor: pointer; font-weight: bold; margin: 12px 0; }
 "#;
 
+/// `476889` as `476,889`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn count(x: Option<u64>) -> String {
+    x.map_or("–".into(), thousands)
+}
+
 fn num(x: Option<f64>, digits: usize) -> String {
     x.map_or("–".into(), |v| format!("{v:.digits$}"))
 }
@@ -143,18 +160,15 @@ pub fn render(p: &Page<'_>) -> String {
             "事件 events",
             m.events.map_or("–".into(), |v| v.to_string()),
         ),
-        ("帖子 posts", m.posts.map_or("–".into(), |v| v.to_string())),
-        (
-            "投诉 complaints",
-            m.complaints.map_or("–".into(), |v| v.to_string()),
-        ),
+        ("帖子 posts", count(m.posts)),
+        ("投诉 complaints", count(m.complaints)),
         (
             "拒收 / 迟到 / 重复 rejected / late / duplicate",
             format!(
                 "{} / {} / {}",
-                m.rejects.map_or("–".into(), |v| v.to_string()),
-                m.late.map_or("–".into(), |v| v.to_string()),
-                m.duplicates.map_or("–".into(), |v| v.to_string())
+                count(m.rejects),
+                count(m.late),
+                count(m.duplicates)
             ),
         ),
         ("天数 days of input", num(m.days, 1)),
@@ -162,7 +176,7 @@ pub fn render(p: &Page<'_>) -> String {
             "速度 speed",
             format!(
                 "{} posts/s ({} s)",
-                num(m.posts_per_second, 0),
+                count(m.posts_per_second.map(|v| v.round() as u64)),
                 num(m.seconds, 2)
             ),
         ),
@@ -292,7 +306,7 @@ pub fn render(p: &Page<'_>) -> String {
             num(e.peak_rate, 1),
             num(e.baseline_rate, 2),
             escape(&e.severity),
-            e.complaints.map_or("–".into(), |c| c.to_string()),
+            count(e.complaints),
             escape(&symptoms),
             escape(&e.top_terms.iter().take(6).cloned().collect::<Vec<_>>().join(" ")),
             id = escape(&e.event_id),
@@ -356,5 +370,13 @@ mod tests {
             "&lt;script&gt;alert(&quot;崩 &amp; &#39;x&#39;&quot;)&lt;/script&gt;"
         );
         assert_eq!(escape("微信"), "微信");
+    }
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(thousands(476_889), "476,889");
+        assert_eq!(thousands(5_215_474), "5,215,474");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(0), "0");
     }
 }

@@ -536,8 +536,13 @@ pub fn write(
             .map(|v| v.service.as_str())
             .chain(events.iter().map(|e| e.service.as_str()))
             .collect();
+        // Busiest first: most incidents and events, then by name.
+        let weight = |k: &str| {
+            incidents.iter().filter(|v| v.service == k).count()
+                + events.iter().filter(|e| e.service == k).count()
+        };
         let mut services: Vec<&String> = s.overview.keys().collect();
-        services.sort_by_key(|k| (!busy.contains(k.as_str()), (*k).clone()));
+        services.sort_by_key(|k| (std::cmp::Reverse(weight(k)), (*k).clone()));
         for service in services {
             let offset_secs = offset.local_minus_utc() as i64;
             let bins = &series::coarsen(&s.overview[service], OVERVIEW_POINTS, offset_secs);

@@ -562,7 +562,7 @@ fn marker_time(t: i64, from: i64, offset: FixedOffset) -> String {
 }
 
 fn format_count(y: f64) -> String {
-    if y.abs() >= 10.0 || y == 0.0 {
+    if y.abs() >= 10.0 || y.fract().abs() < 1e-9 {
         format!("{y:.0}")
     } else {
         format!("{y:.1}")
