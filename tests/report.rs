@@ -61,21 +61,34 @@ fn backtest_draws_plots_and_a_self_contained_report_and_report_redraws_them() {
         expected.push(format!("event-{id}"));
         n_events += 1;
     }
-    assert!(n_events >= 6, "the bundled history raises the six incidents");
+    assert!(
+        n_events >= 6,
+        "the bundled history raises the six incidents"
+    );
     for stem in &expected {
         nonempty_with_magic(&plots.join(format!("{stem}.png")), b"\x89PNG\r\n\x1a\n");
         nonempty_with_magic(&plots.join(format!("{stem}.svg")), b"<svg");
     }
-    let svg = std::fs::read_to_string(plots.join("incident-2021-10-18-wechat-images-微信.svg"))
-        .unwrap();
+    let svg =
+        std::fs::read_to_string(plots.join("incident-2021-10-18-wechat-images-微信.svg")).unwrap();
     assert!(svg.contains("微信"), "the service name is text in the SVG");
 
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("2021-10-18-wechat-images"));
     assert!(html.contains("召回 recall"));
     assert!(html.matches("data:image/png;base64,").count() >= expected.len() / 2);
-    for bad in ["src=\"http", "href=\"http", "src='http", "href='http", "url(http", "@import"] {
-        assert!(!html.contains(bad), "report.html refers to the network: {bad}");
+    for bad in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "url(http",
+        "@import",
+    ] {
+        assert!(
+            !html.contains(bad),
+            "report.html refers to the network: {bad}"
+        );
     }
 
     // `report` redraws from the directory alone (here without series.csv: no plots, a note).
