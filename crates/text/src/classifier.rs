@@ -31,16 +31,30 @@ pub struct Classifier {
     pub weights: Vec<f32>,
 }
 
-/// FNV-1a over the bytes of a feature: stable across runs, machines and versions.
+/// FNV-1a over the bytes of a feature's parts, each followed by a 0xff separator: stable
+/// across runs, machines and versions.
 pub fn hash_feature(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in p.as_bytes() {
-            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    parts
+        .iter()
+        .fold(FNV_OFFSET, |h, p| fnv_end(fnv_extend(h, p.as_bytes())))
+}
+
+/// FNV-1a's offset basis.
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Extends an FNV-1a state with bytes (so n-grams can be hashed incrementally).
+#[inline]
+pub(crate) fn fnv_extend(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, &b| (h ^ b as u64).wrapping_mul(FNV_PRIME))
+}
+
+/// Ends a part: the 0xff separator of [`hash_feature`].
+#[inline]
+pub(crate) fn fnv_end(h: u64) -> u64 {
+    (h ^ 0xff).wrapping_mul(FNV_PRIME)
 }
 
 impl Classifier {

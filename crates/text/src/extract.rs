@@ -16,7 +16,7 @@
 use benglema_model::{Signal, SignalKind};
 use jieba_rs::Jieba;
 
-use crate::classifier::hash_feature;
+use crate::classifier::{fnv_end, fnv_extend, hash_feature, FNV_OFFSET};
 use crate::lexicon::{role, Cue, Entry, Lexicon, Scan, Strength};
 use crate::models::Models;
 use crate::normalize::{normalize, Normalized};
@@ -289,16 +289,19 @@ impl Extractor {
                 }
             }
         }
+        // hash_feature(&["c", gram]) of every 1-, 2- and 3-gram, computed incrementally.
         let chars: Vec<char> = masked.chars().collect();
-        let mut gram = String::new();
-        for len in 1..=3 {
-            for win in chars.windows(len) {
-                if win.iter().all(|c| c.is_whitespace()) {
-                    continue;
+        let base = fnv_end(fnv_extend(FNV_OFFSET, b"c"));
+        let mut utf8 = [0u8; 4];
+        for i in 0..chars.len() {
+            let mut h = base;
+            let mut blank = true;
+            for &c in chars[i..].iter().take(3) {
+                h = fnv_extend(h, c.encode_utf8(&mut utf8).as_bytes());
+                blank &= c.is_whitespace();
+                if !blank {
+                    slots.push(slot(fnv_end(h)));
                 }
-                gram.clear();
-                gram.extend(win);
-                slots.push(slot(hash_feature(&["c", &gram])));
             }
         }
         slots.sort_unstable();
@@ -1084,5 +1087,32 @@ mod combination_tests {
         // Chatter naming a service stays chatter; past outages stay past.
         assert!(ex.extract("12306：春运首日售出车票1800万张").is_none());
         assert!(ex.extract("去年12306登录一直提示请稍后重试").is_none());
+    }
+}
+
+#[cfg(test)]
+mod feature_tests {
+    use super::*;
+
+    #[test]
+    fn incremental_ngram_hashes_equal_whole_gram_hashes() {
+        let ex = Extractor::embedded();
+        let bits = 20;
+        let got = ex.features("微信 又抽风了!", bits, false);
+        let masked = "\u{E000} 又抽风了!";
+        let chars: Vec<char> = masked.chars().collect();
+        let mut want: Vec<u32> = Vec::new();
+        for len in 1..=3 {
+            for w in chars.windows(len) {
+                if w.iter().all(|c| c.is_whitespace()) {
+                    continue;
+                }
+                let g: String = w.iter().collect();
+                want.push((hash_feature(&["c", &g]) & ((1 << bits) - 1)) as u32);
+            }
+        }
+        want.sort_unstable();
+        want.dedup();
+        assert_eq!(got, want);
     }
 }
