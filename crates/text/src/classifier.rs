@@ -85,6 +85,14 @@ impl Classifier {
         sigmoid(z)
     }
 
+    /// The probability given the sum of the weights of `count` distinct feature slots.
+    pub fn probability_from_sum(&self, sum: f32, count: u32) -> f32 {
+        if count == 0 {
+            return sigmoid(self.bias);
+        }
+        sigmoid(sum / (count as f32).sqrt() + self.bias)
+    }
+
     /// Parses the plain-text format written by [`Classifier::to_text`].
     pub fn parse(text: &str) -> Result<Classifier, TextError> {
         let bad = |line: usize, message: String| TextError::Model {

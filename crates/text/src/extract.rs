@@ -16,7 +16,7 @@
 use benglema_model::{Signal, SignalKind};
 use jieba_rs::Jieba;
 
-use crate::classifier::{fnv_end, fnv_extend, hash_feature, FNV_OFFSET};
+use crate::classifier::{fnv_end, fnv_extend, hash_feature, Classifier, FNV_OFFSET};
 use crate::lexicon::{role, Cue, Entry, Lexicon, Scan, Strength};
 use crate::models::Models;
 use crate::normalize::{normalize, Normalized};
@@ -271,48 +271,92 @@ impl Extractor {
     }
 
     fn features_normalized(&self, n: &Normalized, bits: u32, tokens: bool) -> Vec<u32> {
-        const MASK: char = '\u{E000}';
-        let slot = |h: u64| (h & ((1u64 << bits) - 1)) as u32;
-        let mut masked = String::new();
         let mut slots: Vec<u32> = Vec::new();
-        for (k, seg) in n.segments.iter().enumerate() {
-            if k > 0 {
-                masked.push('|');
-            }
-            let from = masked.len();
-            self.lex.mask_services(&seg.text, MASK, &mut masked);
-            if tokens {
-                for w in self.jieba.cut(&masked[from..], HMM) {
-                    if !is_space(w.word) {
-                        slots.push(slot(hash_feature(&["w", w.word])));
-                    }
-                }
-            }
-        }
-        // hash_feature(&["c", gram]) of every 1-, 2- and 3-gram, computed incrementally.
-        let chars: Vec<char> = masked.chars().collect();
-        let base = fnv_end(fnv_extend(FNV_OFFSET, b"c"));
-        let mut utf8 = [0u8; 4];
-        for i in 0..chars.len() {
-            let mut h = base;
-            let mut blank = true;
-            for &c in chars[i..].iter().take(3) {
-                h = fnv_extend(h, c.encode_utf8(&mut utf8).as_bytes());
-                blank &= c.is_whitespace();
-                if !blank {
-                    slots.push(slot(fnv_end(h)));
-                }
-            }
-        }
+        self.each_feature(n, bits, tokens, &mut String::new(), |s| slots.push(s));
         slots.sort_unstable();
         slots.dedup();
         slots
     }
 
+    /// Emits the feature slots of a post, repeats included (see [`Self::features`]).
+    fn each_feature(
+        &self,
+        n: &Normalized,
+        bits: u32,
+        tokens: bool,
+        masked: &mut String,
+        mut emit: impl FnMut(u32),
+    ) {
+        const MASK: char = '\u{E000}';
+        let slot = |h: u64| (h & ((1u64 << bits) - 1)) as u32;
+        masked.clear();
+        for (k, seg) in n.segments.iter().enumerate() {
+            if k > 0 {
+                masked.push('|');
+            }
+            let from = masked.len();
+            self.lex.mask_services(&seg.text, MASK, masked);
+            if tokens {
+                for w in self.jieba.cut(&masked[from..], HMM) {
+                    if !is_space(w.word) {
+                        emit(slot(hash_feature(&["w", w.word])));
+                    }
+                }
+            }
+        }
+        // hash_feature(&["c", gram]) of every 1-, 2- and 3-gram, computed incrementally.
+        let base = fnv_end(fnv_extend(FNV_OFFSET, b"c"));
+        let mut utf8 = [0u8; 4];
+        for (i, _) in masked.char_indices() {
+            let mut h = base;
+            let mut blank = true;
+            for c in masked[i..].chars().take(3) {
+                h = fnv_extend(h, c.encode_utf8(&mut utf8).as_bytes());
+                blank &= c.is_whitespace();
+                if !blank {
+                    emit(slot(fnv_end(h)));
+                }
+            }
+        }
+    }
+
+    /// The classifier's probability for a normalised post: [`Classifier::probability`] of
+    /// its features, summed as they are hashed (a reused bitset drops repeats), without
+    /// collecting and sorting them.
+    fn probability_normalized(&self, n: &Normalized, c: &Classifier) -> f32 {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<u32>, String)> =
+                const { std::cell::RefCell::new((Vec::new(), Vec::new(), String::new())) };
+        }
+        SCRATCH.with_borrow_mut(|(seen, touched, masked)| {
+            let words = (1usize << c.bits).div_ceil(64);
+            if seen.len() != words {
+                seen.clear();
+                seen.resize(words, 0);
+            }
+            let (mut sum, mut count) = (0.0f32, 0u32);
+            self.each_feature(n, c.bits, c.tokens, masked, |s| {
+                let (w, b) = ((s / 64) as usize, 1u64 << (s % 64));
+                if seen[w] & b == 0 {
+                    if seen[w] == 0 {
+                        touched.push(w as u32);
+                    }
+                    seen[w] |= b;
+                    sum += c.weights.get(s as usize).copied().unwrap_or(0.0);
+                    count += 1;
+                }
+            });
+            for w in touched.drain(..) {
+                seen[w as usize] = 0;
+            }
+            c.probability_from_sum(sum, count)
+        })
+    }
+
     /// The classifier's probability that a post is a complaint, if there is a classifier.
     pub fn complaint_probability(&self, text: &str) -> Option<f32> {
         let c = self.models.classifier.as_ref()?;
-        Some(c.probability(&self.features(text, c.bits, c.tokens)))
+        Some(self.probability_normalized(&normalize(text), c))
     }
 
     /// The learned half of the extractor: when the rules find no signal in a post that
@@ -325,7 +369,7 @@ impl Extractor {
         if !scans.iter().any(|s| s.service) {
             return None;
         }
-        let p = c.probability(&self.features_normalized(n, c.bits, c.tokens));
+        let p = self.probability_normalized(n, c);
         if p < c.threshold {
             return None;
         }
@@ -1114,5 +1158,17 @@ mod feature_tests {
         want.sort_unstable();
         want.dedup();
         assert_eq!(got, want);
+        // The streaming probability equals the one of the collected features.
+        let c = ex.models().classifier.clone().expect("embedded classifier");
+        for text in [
+            "微信 又抽风了!",
+            "12306登录一直提示请稍后重试",
+            "",
+            "啊啊啊啊啊",
+        ] {
+            let a = ex.complaint_probability(text).unwrap();
+            let b = c.probability(&ex.features(text, c.bits, c.tokens));
+            assert!((a - b).abs() < 1e-6, "{text}: {a} vs {b}");
+        }
     }
 }
