@@ -66,8 +66,18 @@ pub enum ModelKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// The model.
+    /// The model of every series not named in `services`.
     pub kind: ModelKind,
+    /// Per-series choice: service name -> model (e.g. `"12306" = "bocpd"`).
+    #[serde(default)]
+    pub services: std::collections::BTreeMap<String, ModelKind>,
+}
+
+impl ModelConfig {
+    /// The model of the series of `service`.
+    pub fn kind_for(&self, service: &str) -> ModelKind {
+        self.services.get(service).copied().unwrap_or(self.kind)
+    }
 }
 
 /// Event lifecycle settings.
@@ -261,6 +271,13 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("unknown variant `magic`"), "{e}");
+        let c = DetectorConfig::from_toml(&DETECTOR_TOML.replace(
+            "[model.services]",
+            "[model.services]\n\"12306\" = \"bocpd\"",
+        ))
+        .unwrap();
+        assert_eq!(c.model.kind_for("12306"), ModelKind::Bocpd);
+        assert_eq!(c.model.kind_for("微信"), ModelKind::Cusum);
     }
 
     #[test]

@@ -406,7 +406,7 @@ impl Engine {
                     name.clone(),
                     Series {
                         baseline: Baseline::default(),
-                        model: AnyModel::from_config(cfg),
+                        model: AnyModel::of_kind(cfg, cfg.model.kind_for(name)),
                         recent: VecDeque::new(),
                         event: None,
                         cooldown: 0,

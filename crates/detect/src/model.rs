@@ -153,7 +153,12 @@ pub enum AnyModel {
 impl AnyModel {
     /// The model the configuration asks for.
     pub fn from_config(c: &crate::DetectorConfig) -> Self {
-        match c.model.kind {
+        Self::of_kind(c, c.model.kind)
+    }
+
+    /// A fresh model of the given kind with `c`'s parameters.
+    pub fn of_kind(c: &crate::DetectorConfig, kind: crate::ModelKind) -> Self {
+        match kind {
             crate::ModelKind::Cusum => AnyModel::Cusum(Cusum::new(&c.cusum)),
             crate::ModelKind::Bocpd => AnyModel::Bocpd(crate::Bocpd::new(c.bocpd.clone())),
         }

@@ -407,3 +407,31 @@ fn discovery_can_be_switched_off() {
     assert!(events(&out).is_empty());
     assert_eq!(engine.stats().complaints, 0);
 }
+
+#[test]
+fn the_model_can_be_chosen_per_series() {
+    let mut config = DetectorConfig::default();
+    config
+        .model
+        .services
+        .insert("微信".into(), benglema_detect::ModelKind::Bocpd);
+    let posts = stream(
+        11,
+        1440,
+        &[Outage {
+            service: "微信",
+            start_min: 900,
+            minutes: 30,
+            rate: 20.0,
+        }],
+    );
+    let mut engine = Engine::new(config, EngineOptions::default());
+    let mut out = Vec::new();
+    run(&mut engine, &posts, &mut out);
+    engine.flush(&mut out);
+    let state = serde_json::to_value(engine.snapshot()).unwrap();
+    let kind = |s: &str| state["series"][s]["model"]["model"].clone();
+    assert_eq!(kind("微信"), "bocpd");
+    assert_eq!(kind("QQ"), "cusum");
+    assert!(events(&out).iter().any(|e| e.service == "微信"));
+}
