@@ -366,24 +366,15 @@ pub fn write(
             };
             let e = v.event_id().and_then(|id| event_by_id.get(id).copied());
             let (from, to) = clamp(&v.service, (requests[r].from, requests[r].to));
-            let mut markers = Vec::new();
-            let mut mark = |t: Option<Time>, kind| {
-                if let Some(t) = t {
-                    markers.push(Marker {
-                        t: t.timestamp(),
-                        kind,
-                    });
-                }
-            };
-            mark(v.start, MarkerKind::LabelledOnset);
-            mark(v.end, MarkerKind::LabelledEnd);
-            mark(v.acknowledged_at, MarkerKind::Acknowledged);
+            let mut marks = vec![
+                (v.start, MarkerKind::LabelledOnset),
+                (v.end, MarkerKind::LabelledEnd),
+                (v.acknowledged_at, MarkerKind::Acknowledged),
+            ];
             if let Some(e) = e {
-                mark(e.started_at, MarkerKind::EstimatedOnset);
-                mark(e.detected_at, MarkerKind::Detected);
-                mark(e.ended_at, MarkerKind::Resolved);
+                marks.extend(event_markers(e));
             }
-            markers.sort_by_key(|m| m.t);
+            let markers = markers(marks);
             let flag = if v.result.is_some() && e.is_none() {
                 Some(Flag::Missed)
             } else {
@@ -436,11 +427,7 @@ pub fn write(
                     to,
                     offset,
                     bucket_seconds: s.bucket_seconds,
-                    points: s.windows[r]
-                        .iter()
-                        .filter(|p| p.t >= from && p.t <= to)
-                        .copied()
-                        .collect(),
+                    points: within(&s.windows[r], from, to),
                     shade: v.start.map(|a| (a.timestamp(), ts(v.end).unwrap_or(to))),
                     shade_open_end: v.end.is_none(),
                     markers,
@@ -460,23 +447,13 @@ pub fn write(
                 .find(|v| v.event_id() == Some(e.event_id.as_str()));
             let fa = false_alarms.contains(&e.event_id);
             let (from, to) = clamp(&e.service, (requests[r].from, requests[r].to));
-            let mut markers = Vec::new();
-            let mut mark = |t: Option<Time>, kind| {
-                if let Some(t) = t {
-                    markers.push(Marker {
-                        t: t.timestamp(),
-                        kind,
-                    });
-                }
-            };
+            let mut marks = Vec::new();
             if let Some(v) = v {
-                mark(v.start, MarkerKind::LabelledOnset);
-                mark(v.end, MarkerKind::LabelledEnd);
+                marks.push((v.start, MarkerKind::LabelledOnset));
+                marks.push((v.end, MarkerKind::LabelledEnd));
             }
-            mark(e.started_at, MarkerKind::EstimatedOnset);
-            mark(e.detected_at, MarkerKind::Detected);
-            mark(e.ended_at, MarkerKind::Resolved);
-            markers.sort_by_key(|m| m.t);
+            marks.extend(event_markers(e));
+            let markers = markers(marks);
             let subtitle = format!(
                 "{} · {} · 峰值 peak {}/min · 基线 baseline {}/min · {} complaints{}",
                 match v {
@@ -515,11 +492,7 @@ pub fn write(
                     to,
                     offset,
                     bucket_seconds: s.bucket_seconds,
-                    points: s.windows[r]
-                        .iter()
-                        .filter(|p| p.t >= from && p.t <= to)
-                        .copied()
-                        .collect(),
+                    points: within(&s.windows[r], from, to),
                     shade: v
                         .and_then(|v| v.start.map(|a| (a.timestamp(), ts(v.end).unwrap_or(to)))),
                     shade_open_end: v.is_some_and(|v| v.end.is_none()),
@@ -714,4 +687,36 @@ pub fn write(
     })?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+/// The estimated onset, detection and resolution of an event, as chart markers.
+fn event_markers(e: &EventRow) -> [(Option<Time>, MarkerKind); 3] {
+    [
+        (e.started_at, MarkerKind::EstimatedOnset),
+        (e.detected_at, MarkerKind::Detected),
+        (e.ended_at, MarkerKind::Resolved),
+    ]
+}
+
+/// The markers whose time is known, in time order.
+fn markers(marks: Vec<(Option<Time>, MarkerKind)>) -> Vec<Marker> {
+    let mut out: Vec<Marker> = marks
+        .into_iter()
+        .filter_map(|(t, kind)| {
+            t.map(|t| Marker {
+                t: t.timestamp(),
+                kind,
+            })
+        })
+        .collect();
+    out.sort_by_key(|m| m.t);
+    out
+}
+
+/// The points of a window between `from` and `to` (inclusive).
+fn within(points: &[series::Point], from: i64, to: i64) -> Vec<series::Point> {
+    points
+        .iter()
+        .filter(|p| p.t >= from && p.t <= to)
+        .copied()
+        .collect()
 }

@@ -70,6 +70,9 @@ struct Tokens<'a> {
     questions: Vec<u32>,
 }
 
+/// A segment's tokens and what [`Extractor::analyze`] found in them.
+type Parsed<'a> = (Tokens<'a>, SegResult<'a>);
+
 #[derive(Default)]
 struct SegResult<'a> {
     cands: Vec<Cand<'a>>,
@@ -210,28 +213,35 @@ impl Extractor {
     /// The outage signal of an already-normalised post.
     pub fn extract_normalized(&self, n: &Normalized) -> Option<Signal> {
         let scans: Vec<Scan> = n.segments.iter().map(|s| self.lex.scan(&s.text)).collect();
+        // Each segment is cut and analysed at most once, whichever stage asks first.
+        let mut cache: Vec<Option<Parsed>> = (0..n.segments.len()).map(|_| None).collect();
         if !scans.iter().any(|s| s.cue) {
-            return self.classify(n, &scans);
+            return self.classify(n, &scans, &mut cache);
         }
         if !scans.iter().any(|s| s.service) {
-            return self.discover(n, &scans);
+            return self.discover(n, &scans, &mut cache);
         }
-        let own_toks = match (n.segments.first(), scans.first()) {
-            (Some(s), Some(sc)) if !s.quoted && sc.cue => self.tokenize(&s.text),
-            _ => Tokens::default(),
-        };
-        let own = self.analyze(&own_toks);
-        if let Some(sig) = self.decide(&own, 1.0) {
+        let own_cue = matches!(
+            (n.segments.first(), scans.first()),
+            (Some(s), Some(sc)) if !s.quoted && sc.cue
+        );
+        if own_cue {
+            self.parsed(n, &mut cache, 0);
+        }
+        // Held outside the cache while the quoted segments fill it; put back afterwards.
+        let own_entry = if own_cue { cache[0].take() } else { None };
+        let empty = SegResult::default();
+        let own = own_entry.as_ref().map_or(&empty, |(_, r)| r);
+        if let Some(sig) = self.decide(own, 1.0) {
             return Some(sig);
         }
         let orphan = own.orphans.first().copied();
-        for (seg, sc) in n.segments.iter().zip(&scans).filter(|(s, _)| s.quoted) {
-            if !sc.service || (orphan.is_none() && !sc.cue) {
+        for (k, (seg, sc)) in n.segments.iter().zip(&scans).enumerate() {
+            if !seg.quoted || !sc.service || (orphan.is_none() && !sc.cue) {
                 continue;
             }
-            let toks = self.tokenize(&seg.text);
-            let r = self.analyze(&toks);
-            let quoted = self.decide(&r, QUOTED_WEIGHT);
+            let (toks, r) = self.parsed(n, &mut cache, k);
+            let quoted = self.decide(r, QUOTED_WEIGHT);
             let Some((kind, cue, conf)) = orphan else {
                 match quoted {
                     Some(sig) => return Some(sig),
@@ -241,7 +251,7 @@ impl Extractor {
             // 我也是，图片发不出去 //@A: 微信崩了 — the reposter's cue, the quote's service.
             let service = match &quoted {
                 Some(sig) => sig.service.clone(),
-                None => match self.first_service(&toks) {
+                None => match self.first_service(toks) {
                     Some(s) => s,
                     None => continue,
                 },
@@ -258,8 +268,25 @@ impl Extractor {
                 discovered: false,
             });
         }
-        self.discover(n, &scans)
-            .or_else(|| self.classify(n, &scans))
+        if own_entry.is_some() {
+            cache[0] = own_entry;
+        }
+        self.discover(n, &scans, &mut cache)
+            .or_else(|| self.classify(n, &scans, &mut cache))
+    }
+
+    /// Segment `k`'s tokens and analysis, from `cache` or computed into it.
+    fn parsed<'a, 'c>(
+        &self,
+        n: &'a Normalized,
+        cache: &'c mut [Option<Parsed<'a>>],
+        k: usize,
+    ) -> &'c Parsed<'a> {
+        cache[k].get_or_insert_with(|| {
+            let toks = self.tokenize(&n.segments[k].text);
+            let r = self.analyze(&toks);
+            (toks, r)
+        })
     }
 
     /// The classifier's feature slots of a post (see [`Classifier`](crate::Classifier)):
@@ -364,7 +391,12 @@ impl Extractor {
     /// a complaint about the first service named (own words before quoted ones), unless a
     /// past or hypothetical marker (去年, 要是) is present; confidence is the probability
     /// scaled by [`CLASSIFIER_WEIGHT`].
-    fn classify(&self, n: &Normalized, scans: &[Scan]) -> Option<Signal> {
+    fn classify<'a>(
+        &self,
+        n: &'a Normalized,
+        scans: &[Scan],
+        cache: &mut [Option<Parsed<'a>>],
+    ) -> Option<Signal> {
         let c = self.models.classifier.as_ref()?;
         if !scans.iter().any(|s| s.service) {
             return None;
@@ -373,11 +405,11 @@ impl Extractor {
         if p < c.threshold {
             return None;
         }
-        for (seg, sc) in n.segments.iter().zip(scans) {
+        for (k, sc) in scans.iter().enumerate() {
             if !sc.service {
                 continue;
             }
-            let toks = self.tokenize(&seg.text);
+            let (toks, r) = self.parsed(n, cache, k);
             if toks
                 .toks
                 .iter()
@@ -397,7 +429,6 @@ impl Extractor {
             let Some(service) = named.map(|s| self.models.services[s as usize].name.clone()) else {
                 continue;
             };
-            let r = self.analyze(&toks);
             return Some(Signal {
                 service,
                 kind: SignalKind::Complaint,
@@ -416,16 +447,17 @@ impl Extractor {
     /// name tokens (jieba part of speech nr/nz/nt/ns, or an unknown noun, or Latin letters)
     /// right in front of the cue, fillers, parts and symptom words skipped, and is not a stop
     /// word (`[discovery]` in `models/cues.toml`). The signal is marked `discovered`.
-    fn discover(&self, n: &Normalized, scans: &[Scan]) -> Option<Signal> {
-        for (seg, sc) in n.segments.iter().zip(scans) {
+    fn discover<'a>(
+        &self,
+        n: &'a Normalized,
+        scans: &[Scan],
+        cache: &mut [Option<Parsed<'a>>],
+    ) -> Option<Signal> {
+        for (k, (seg, sc)) in n.segments.iter().zip(scans).enumerate() {
             if !sc.discovery {
                 continue;
             }
-            let toks = self.tokenize(&seg.text);
-            let r = self.analyze(&toks);
-            if r.targets.is_empty() {
-                continue;
-            }
+            let (toks, r) = self.parsed(n, cache, k);
             for &(i, conf) in &r.targets {
                 let at = toks.toks[i].s.as_ptr() as usize - seg.text.as_ptr() as usize;
                 let Some(name) = self.name_before(&seg.text[..at]) else {
