@@ -294,7 +294,9 @@ impl Engine {
             if kind == SignalKind::Complaint {
                 bucket.complaint_posts += 1;
             }
-            let services = std::iter::once(&sig.service).chain(&sig.also);
+            // A family name (百度 beside 百度地图) says which service, not that another fails.
+            let services = std::iter::once(&sig.service)
+                .chain(sig.also.iter().filter(|a| !sig.related.contains(a)));
             for service in services {
                 let sb = bucket.services.entry(service.clone()).or_default();
                 sb.discovered = sig.discovered;

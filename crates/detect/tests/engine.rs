@@ -32,6 +32,7 @@ fn complaint(service: &str, symptom: &str) -> Signal {
         cue: "崩了".to_owned(),
         confidence: 0.9,
         also: vec![],
+        related: Vec::new(),
         discovered: false,
     }
 }
@@ -315,6 +316,7 @@ fn a_gap_of_days_does_not_step_every_empty_minute() {
 
 fn discovered(service: &str) -> Signal {
     Signal {
+        related: Vec::new(),
         discovered: true,
         ..complaint(service, "闪退/打不开")
     }

@@ -41,6 +41,11 @@ pub struct Signal {
     /// Other services the same statement names (e.g. QQ in 微信和QQ都崩了).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<String>,
+    /// The entries of `also` that are the same service under another name of its family
+    /// (百度 for 百度地图, 花呗 for 支付宝): they say which service, not that a second one fails,
+    /// so the detector counts the post for `service` only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
     /// The service is not in the gazetteer: its name was read from the text, as the words
     /// in front of the complaint (小红书 in 小红书又崩了).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

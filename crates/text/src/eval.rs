@@ -1,4 +1,5 @@
-//! Evaluation of the extractor against hand-labelled posts (`data/posts/labelled.jsonl`).
+//! Evaluation of the extractor against hand-labelled posts (`data/posts/labelled.jsonl`)
+//! and against hand-labelled real Weibo hot-search titles (`data/real/weibo-hot/`).
 //!
 //! A prediction is a correct complaint when the post is labelled a complaint and the
 //! predicted service (or one of its `also` services) is the labelled one. Precision and
@@ -225,6 +226,165 @@ pub fn evaluate(ex: &Extractor, posts: &[LabelledPost]) -> EvalReport {
                 got,
             });
         }
+    }
+    r
+}
+
+/// One hand-labelled real title (a row of `data/real/weibo-hot/labels-*.tsv`: `first_seen`,
+/// `title`, `outage`, `service`, `kind`, `note`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TitleLabel {
+    /// When the title was first seen on the hot-search list.
+    pub first_seen: String,
+    /// The title, as Weibo showed it.
+    pub title: String,
+    /// `1` when the title says a specific online service is failing.
+    #[serde(deserialize_with = "zero_one")]
+    pub outage: bool,
+    /// The failing services as named (`;`-joined; `?` when the title names none).
+    #[serde(default)]
+    pub service: String,
+    /// complaint, news or recovery (empty when not an outage).
+    #[serde(default)]
+    pub kind: String,
+    /// The labeller's note.
+    #[serde(default)]
+    pub note: String,
+}
+
+fn zero_one<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match String::deserialize(d)?.trim() {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        x => Err(serde::de::Error::custom(format!(
+            "outage must be 0 or 1, not {x:?}"
+        ))),
+    }
+}
+
+impl TitleLabel {
+    /// Parses a tab-separated label file with a header row; the error names the line.
+    pub fn parse_tsv(text: &str) -> Result<Vec<TitleLabel>, String> {
+        csv::ReaderBuilder::new()
+            .delimiter(b'\t')
+            .quoting(false)
+            .from_reader(text.as_bytes())
+            .deserialize()
+            .enumerate()
+            .map(|(i, r)| r.map_err(|e| format!("row {}: {e}", i + 1)))
+            .collect()
+    }
+}
+
+/// How `classify` does on labelled titles, by the rule of `score.py`: a title is found when
+/// it gets a signal of any kind, and found with the right service when the signal's
+/// `service` or one of its `also` names the labelled one (lower-cased, spaces removed, one
+/// containing the other; a label of `?` accepts any).
+#[derive(Debug, Clone, Default)]
+pub struct TitleReport {
+    /// Titles scored.
+    pub titles: usize,
+    /// Titles labelled as outages.
+    pub outages: usize,
+    /// Outage titles with a signal.
+    pub found: usize,
+    /// Outage titles with a signal naming the labelled service.
+    pub right_service: usize,
+    /// Other titles with a signal: (title, service, cue).
+    pub false_signals: Vec<(String, String, String)>,
+    /// Outage titles without a signal: (title, labelled service).
+    pub missed: Vec<(String, String)>,
+    /// Outage titles with a signal for another service: (title, label, got).
+    pub wrong_service: Vec<(String, String, String)>,
+}
+
+impl TitleReport {
+    /// Signals that are outages.
+    pub fn precision(&self) -> f64 {
+        ratio(self.found, self.found + self.false_signals.len())
+    }
+    /// Outages that get a signal.
+    pub fn recall(&self) -> f64 {
+        ratio(self.found, self.outages)
+    }
+    /// Outages that get a signal naming the right service.
+    pub fn service_recall(&self) -> f64 {
+        ratio(self.right_service, self.outages)
+    }
+}
+
+impl fmt::Display for TitleReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (t, s, c) in &self.false_signals {
+            writeln!(f, "FALSE {t}  got={s} cue={c}")?;
+        }
+        for (t, l) in &self.missed {
+            writeln!(f, "MISS  {t}  label={l}")?;
+        }
+        for (t, l, g) in &self.wrong_service {
+            writeln!(f, "WRONG {t}  label={l} got={g}")?;
+        }
+        let (p, r) = (self.precision(), self.recall());
+        let f1 = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
+        write!(
+            f,
+            "titles: precision={p:.3} recall={r:.3} f1={f1:.3} service_recall={:.3} n={} outages={}",
+            self.service_recall(),
+            self.titles,
+            self.outages
+        )
+    }
+}
+
+fn norm_name(s: &str) -> String {
+    s.to_lowercase().replace(' ', "")
+}
+
+/// Scores the extractor on labelled titles (see [`TitleReport`]).
+pub fn score_titles(ex: &Extractor, labels: &[TitleLabel]) -> TitleReport {
+    let mut r = TitleReport {
+        titles: labels.len(),
+        ..TitleReport::default()
+    };
+    for l in labels {
+        let sig = ex.extract(&l.title);
+        match (&sig, l.outage) {
+            (Some(s), true) => {
+                r.found += 1;
+                let want: Vec<String> = l
+                    .service
+                    .split(';')
+                    .filter(|x| !x.is_empty())
+                    .map(norm_name)
+                    .collect();
+                let got: Vec<String> = std::iter::once(&s.service)
+                    .chain(&s.also)
+                    .map(|x| norm_name(x))
+                    .collect();
+                let hit = want == ["?"]
+                    || want.iter().any(|w| {
+                        got.iter()
+                            .any(|g| w == g || w.contains(g.as_str()) || g.contains(w.as_str()))
+                    });
+                if hit {
+                    r.right_service += 1;
+                } else {
+                    r.wrong_service
+                        .push((l.title.clone(), l.service.clone(), s.service.clone()));
+                }
+            }
+            (None, true) => r.missed.push((l.title.clone(), l.service.clone())),
+            (Some(s), false) => {
+                r.false_signals
+                    .push((l.title.clone(), s.service.clone(), s.cue.clone()))
+            }
+            (None, false) => {}
+        }
+        r.outages += usize::from(l.outage);
     }
     r
 }

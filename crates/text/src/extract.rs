@@ -18,7 +18,7 @@ use jieba_rs::Jieba;
 
 use crate::classifier::{fnv_end, fnv_extend, hash_feature, Classifier, FNV_OFFSET};
 use crate::lexicon::{role, Cue, Entry, Lexicon, Scan, Strength};
-use crate::models::Models;
+use crate::models::{Models, ServiceDef};
 use crate::normalize::{normalize, Normalized};
 
 /// What the extractor sees in one stretch of text, beyond its signal: used to read news
@@ -40,6 +40,8 @@ pub struct Analysis {
 /// Extracts outage signals from post text. Build once, share by reference.
 pub struct Extractor {
     jieba: Jieba,
+    /// Service index by canonical name.
+    by_name: rustc_hash::FxHashMap<String, usize>,
     lex: Lexicon,
     models: Models,
 }
@@ -103,6 +105,8 @@ const NAME_TOKENS: usize = 3;
 const LEADING_NOISE: &str = "人我你他她它的了在是有都也就还说用给把被让跟和个这那";
 /// A discovered name has this many characters (小红书, 12306 is listed anyway).
 const NAME_CHARS: std::ops::RangeInclusive<usize> = 2..=12;
+/// A clause read whole as a discovered name has at most this many characters (时代峰峻APP).
+const WHOLE_NAME_CHARS: usize = 10;
 
 /// Confidence clamped to [0.05, 0.99] and rounded to two decimals (0.85 + 0.05 is 0.9, not
 /// 0.90000004).
@@ -140,6 +144,18 @@ fn is_break(s: &str) -> bool {
     })
 }
 
+/// Whether two adjacent characters belong to one Latin word: letters beside letters or
+/// digits beside digits (wb|g is one word; 12306|app is two).
+pub(crate) fn glued(a: Option<char>, b: Option<char>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            (a.is_ascii_alphabetic() && b.is_ascii_alphabetic())
+                || (a.is_ascii_digit() && b.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
 fn is_space(s: &str) -> bool {
     s.chars().all(char::is_whitespace)
 }
@@ -167,7 +183,18 @@ impl Extractor {
         for (w, freq, tag) in &models.user_words {
             jieba.add_word(w, *freq, tag.as_deref());
         }
-        Extractor { jieba, lex, models }
+        let by_name = models
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect();
+        Extractor {
+            jieba,
+            by_name,
+            lex,
+            models,
+        }
     }
 
     /// An extractor over the models embedded from `models/`.
@@ -212,6 +239,41 @@ impl Extractor {
 
     /// The outage signal of an already-normalised post.
     pub fn extract_normalized(&self, n: &Normalized) -> Option<Signal> {
+        self.signal(n).map(|s| self.with_family(s))
+    }
+
+    /// Puts a signal on the name people look for: a feature's signal goes to its app (花呗 →
+    /// 支付宝, with 花呗 in `also`); a product keeps its own name and carries its parent in
+    /// `also` (百度地图, also 百度). Family names in `also` are listed in `related`.
+    fn with_family(&self, mut sig: Signal) -> Signal {
+        let def = |name: &str| self.by_name.get(name).map(|&i| &self.models.services[i]);
+        if let Some(app) = def(&sig.service).and_then(|d| d.feature_of.clone()) {
+            let feature = std::mem::replace(&mut sig.service, app);
+            sig.also.retain(|a| *a != sig.service);
+            sig.also.insert(0, feature);
+        }
+        let (service, also) = (&sig.service, &sig.also);
+        let family = |a: &str| {
+            let (x, y) = (def(service), def(a));
+            let up = |d: Option<&ServiceDef>, to: &str| {
+                d.is_some_and(|d| {
+                    d.parent.as_deref() == Some(to) || d.feature_of.as_deref() == Some(to)
+                })
+            };
+            up(x, a) || up(y, service)
+        };
+        let mut related: Vec<String> = also.iter().filter(|a| family(a)).cloned().collect();
+        if let Some(p) = def(service).and_then(|d| d.parent.clone()) {
+            if !sig.also.contains(&p) {
+                sig.also.push(p.clone());
+                related.push(p);
+            }
+        }
+        sig.related = related;
+        sig
+    }
+
+    fn signal(&self, n: &Normalized) -> Option<Signal> {
         let scans: Vec<Scan> = n.segments.iter().map(|s| self.lex.scan(&s.text)).collect();
         // Each segment is cut and analysed at most once, whichever stage asks first.
         let mut cache: Vec<Option<Parsed>> = (0..n.segments.len()).map(|_| None).collect();
@@ -265,6 +327,7 @@ impl Extractor {
                 cue: cue.to_owned(),
                 confidence: round_confidence(conf * LENT_SERVICE_WEIGHT),
                 also: quoted.map(|q| q.also).unwrap_or_default(),
+                related: Vec::new(),
                 discovered: false,
             });
         }
@@ -436,6 +499,7 @@ impl Extractor {
                 cue: "classifier".to_owned(),
                 confidence: round_confidence(p * CLASSIFIER_WEIGHT),
                 also: Vec::new(),
+                related: Vec::new(),
                 discovered: false,
             });
         }
@@ -460,9 +524,13 @@ impl Extractor {
             let (toks, r) = self.parsed(n, cache, k);
             for &(i, conf) in &r.targets {
                 let at = toks.toks[i].s.as_ptr() as usize - seg.text.as_ptr() as usize;
-                let Some(name) = self.name_before(&seg.text[..at]) else {
+                let Some((name, part)) = self.name_before(&seg.text[..at]) else {
                     continue;
                 };
+                // 上海地铁11号线故障 is a train; 哪吒汽车官网异常 is a site.
+                if toks.toks[i].e.has(role::NEEDS_PART) && !part {
+                    continue;
+                }
                 let weight = if seg.quoted { QUOTED_WEIGHT } else { 1.0 };
                 return Some(Signal {
                     service: name,
@@ -471,6 +539,7 @@ impl Extractor {
                     cue: toks.toks[i].s.to_owned(),
                     confidence: round_confidence(conf * DISCOVERED_WEIGHT * weight),
                     also: Vec::new(),
+                    related: Vec::new(),
                     discovered: true,
                 });
             }
@@ -479,12 +548,21 @@ impl Extractor {
     }
 
     /// The unlisted service name at the end of `before` (the text in front of a discovery
-    /// cue), if any (see [`Self::discover`]). Unlisted names are missing from jieba's
+    /// cue), if any (see [`Self::discover`]), and whether a service part (系统, 官网, app)
+    /// stood between it and the cue. Unlisted names are often missing from jieba's
     /// dictionary, so this cut uses its HMM, which keeps them whole (小红书, not 小/红/书), and
     /// its part-of-speech tags.
-    fn name_before(&self, before: &str) -> Option<String> {
+    ///
+    /// Two readings, the first that gives a name wins:
+    /// - *the whole clause*: a short clause (at most four tokens, [`WHOLE_NAME_CHARS`]) of
+    ///   name words only, no function word, pronoun, place or person among them, is the name
+    ///   (蛋仔派对崩了, 快看漫画崩了, 豆瓣又崩了): title-like posts name the service and nothing else;
+    /// - *the proper nouns in front*: up to three tokens that are proper nouns, Latin words
+    ///   or words jieba does not know (今天小红书又崩了).
+    fn name_before(&self, before: &str) -> Option<(String, bool)> {
         let tags = self.jieba.tag(before, true);
         let mut j = tags.len();
+        let mut part = false;
         while j > 0 {
             let w = tags[j - 1].word;
             let e = self.lex.lookup(w);
@@ -494,22 +572,73 @@ impl Extractor {
             if !skip {
                 break;
             }
+            part |= e.has(role::PART);
             j -= 1;
         }
         let end = j;
+        let known = |t: &jieba_rs::Tag| self.jieba.has_word(t.word);
+        // People and places jieba knows (雷军, 中国); the HMM also tags unknown service
+        // names nr (小红书), so an unknown one may be a name.
+        let person_or_place =
+            |t: &jieba_rs::Tag| (t.tag.starts_with("nr") || t.tag == "ns") && known(t);
+        // A word that may be inside a name; `NOT_A_NAME` words (世界, 地图) may, but a name
+        // does not end with one (魔兽世界 is listed; 美股美债 is not a service).
+        let inner = |w: &str| {
+            let e = self.lex.lookup(w);
+            e.service.is_none()
+                && e.cue.is_none()
+                && !e.has(
+                    role::FILLER
+                        | role::FUNCTION
+                        | role::CONFOUNDER
+                        | role::DEVICE
+                        | role::PAST
+                        | role::QUESTION
+                        | role::NEGATOR,
+                )
+        };
+        let plain = |w: &str| inner(w) && !self.lex.lookup(w).has(role::NOT_A_NAME);
+        // The whole clause.
+        let start = tags[..end]
+            .iter()
+            .rposition(|t| is_break(t.word) || is_space(t.word))
+            .map_or(0, |k| k + 1);
+        let clause = &tags[start..end];
+        let chars: usize = clause.iter().map(|t| t.word.chars().count()).sum();
+        let single_other = clause.len() == 1
+            && (person_or_place(&clause[0])
+                || (known(&clause[0])
+                    && !clause[0].tag.starts_with('n')
+                    && clause[0].tag != "eng"));
+        if (1..=4).contains(&clause.len())
+            && (2..=WHOLE_NAME_CHARS).contains(&chars)
+            && !single_other
+            && clause
+                .iter()
+                .all(|t| inner(t.word) && t.word.chars().all(char::is_alphanumeric))
+            && plain(clause[clause.len() - 1].word)
+            && !clause
+                .iter()
+                .all(|t| t.word.chars().all(|c| c.is_ascii_digit()))
+        {
+            let name: String = clause.iter().map(|t| t.word).collect();
+            if !self.lex.lookup(&name).has(role::NOT_A_NAME) {
+                return Some((name, part));
+            }
+        }
+        // The proper nouns in front.
+        let mut j = end;
         while j > 0 && end - j < NAME_TOKENS {
             let t = &tags[j - 1];
             // A common noun jieba's dictionary knows (数学, 作息) is a thing, not a service;
             // names are proper nouns (nr, nz, nt, ns), Latin words, or unknown words.
-            let noun = (t.tag.starts_with('n') && (t.tag != "n" || !self.jieba.has_word(t.word)))
-                || t.tag == "eng";
-            let plain = self.lex.lookup(t.word) == Entry::default();
-            if !noun || !plain || !t.word.chars().all(char::is_alphanumeric) {
+            let noun = (t.tag.starts_with('n') && (t.tag != "n" || !known(t))) || t.tag == "eng";
+            if !noun || !plain(t.word) || !t.word.chars().all(char::is_alphanumeric) {
                 break;
             }
             j -= 1;
         }
-        if j == end {
+        if j == end || (end - j == 1 && person_or_place(&tags[j])) {
             return None;
         }
         let name: String = tags[j..end].iter().map(|t| t.word).collect();
@@ -522,7 +651,7 @@ impl Extractor {
         (NAME_CHARS.contains(&chars)
             && !name.chars().all(|c| c.is_ascii_digit())
             && !self.lex.lookup(&name).has(role::NOT_A_NAME | role::DEVICE))
-        .then_some(name)
+        .then_some((name, part))
     }
 
     /// The content terms of a post, for describing an event: every token of two or more
@@ -651,6 +780,7 @@ impl Extractor {
                 .filter(|&&(_, s)| s != primary)
                 .map(|&(_, s)| name(s))
                 .collect(),
+            related: Vec::new(),
             discovered: false,
         })
     }
@@ -672,6 +802,20 @@ impl Extractor {
             }
             if is_break(s) {
                 clause += 1;
+            }
+        }
+        // A Latin alias counts only as a whole Latin word: jieba cuts "wbg" into wb/g and
+        // "jdg" into jd/g, but WBG and JDG are teams, not 微博 and 京东.
+        for k in 0..toks.len() {
+            if toks[k].e.service.is_none() || !toks[k].s.is_ascii() {
+                continue;
+            }
+            let before = k.checked_sub(1).and_then(|p| toks[p].s.chars().next_back());
+            let after = toks.get(k + 1).and_then(|t| t.s.chars().next());
+            if glued(before, toks[k].s.chars().next())
+                || glued(toks[k].s.chars().next_back(), after)
+            {
+                toks[k].e.service = None;
             }
         }
         Tokens { toks, questions }
@@ -699,6 +843,9 @@ impl Extractor {
                 }
                 None => continue,
             };
+            if t.e.has(role::TRANSITIVE) && Self::has_object(toks, i) {
+                continue;
+            }
             // Bindings look at most WINDOW tokens away, which also keeps a pathological
             // clause (a megabyte without punctuation) linear.
             let start = clause_start.max(i.saturating_sub(WINDOW));
@@ -815,6 +962,19 @@ impl Extractor {
             .lex
             .lookup(&joined)
             .has(role::POTENTIAL_EXCEPTION | role::CONFOUNDER)
+    }
+
+    /// Whether a content word follows token `i` in its clause (挂了labubu, 进不了教室).
+    fn has_object(toks: &[Tok], i: usize) -> bool {
+        toks.get(i + 1).is_some_and(|x| {
+            x.clause == toks[i].clause
+                && !is_break(x.s)
+                && !is_space(x.s)
+                && x.e.cue.is_none()
+                && !x
+                    .e
+                    .has(role::FILLER | role::QUESTION | role::PAST | role::RECENT)
+        })
     }
 
     /// 能/可以 followed in its clause by 了 within four tokens (能下单了, 可以上号了), outside a
@@ -1083,18 +1243,18 @@ mod discovery_tests {
     #[test]
     fn unlisted_services_are_read_from_the_text() {
         for text in [
-            "小红书又崩了",
-            "小红书崩了？？",
-            "我的小红书怎么又崩了",
-            "小红书服务器崩了",
-            "今天小红书是不是挂了",
-            "小红书打不开，一直白屏",
-            "求问小红书进不去是就我一个吗",
+            "小蓝书又崩了",
+            "小蓝书崩了？？",
+            "我的小蓝书怎么又崩了",
+            "小蓝书服务器崩了",
+            "今天小蓝书是不是挂了",
+            "小蓝书打不开，一直白屏",
+            "求问小蓝书进不去是就我一个吗",
         ] {
-            assert_eq!(found(text).as_deref(), Some("小红书"), "{text}");
+            assert_eq!(found(text).as_deref(), Some("小蓝书"), "{text}");
         }
-        assert_eq!(found("得物app打不开").as_deref(), Some("得物"));
-        assert_eq!(found("有没有人小红书打不开的").as_deref(), Some("小红书"));
+        assert_eq!(found("嗨购app打不开").as_deref(), Some("嗨购"));
+        assert_eq!(found("有没有人小蓝书打不开的").as_deref(), Some("小蓝书"));
         assert_eq!(found("Keep闪退").as_deref(), Some("keep"));
     }
 
@@ -1105,9 +1265,9 @@ mod discovery_tests {
             "游戏又崩了",
             "电脑又崩了",
             "我手机打不开了",
-            "去年小红书崩过一次",
-            "小红书没崩啊",
-            "要是小红书崩了怎么办",
+            "去年小蓝书崩过一次",
+            "小蓝书没崩啊",
+            "要是小蓝书崩了怎么办",
             "考试挂了",
             "服务器崩了",
             "12306崩了",
@@ -1133,9 +1293,9 @@ mod combination_tests {
     fn an_unlisted_target_beside_a_listed_service_is_discovered() {
         let ex = Extractor::embedded();
         let s = ex
-            .extract("我靠！小红书也挂了 第一反应是去微博看看")
+            .extract("我靠！小蓝书也挂了 第一反应是去微博看看")
             .expect("a signal");
-        assert_eq!((s.service.as_str(), s.discovered), ("小红书", true));
+        assert_eq!((s.service.as_str(), s.discovered), ("小蓝书", true));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use rustc_hash::FxHashMap;
 
+use crate::extract::glued;
 use crate::models::Models;
 
 /// How a complaint cue finds its service (see `models/cues.toml`).
@@ -27,27 +28,34 @@ pub(crate) enum Cue {
 
 /// Role bits of a token.
 pub(crate) mod role {
-    pub const CONFOUNDER: u16 = 1;
-    pub const DEVICE: u16 = 1 << 1;
-    pub const FILLER: u16 = 1 << 2;
-    pub const PART: u16 = 1 << 3;
-    pub const PAST: u16 = 1 << 4;
-    pub const HYPOTHETICAL: u16 = 1 << 5;
-    pub const QUESTION: u16 = 1 << 6;
-    pub const NEGATOR: u16 = 1 << 7;
-    pub const CONJUNCTION: u16 = 1 << 8;
-    pub const POTENTIAL_EXCEPTION: u16 = 1 << 9;
-    pub const RECENT: u16 = 1 << 10;
+    pub const CONFOUNDER: u32 = 1;
+    pub const DEVICE: u32 = 1 << 1;
+    pub const FILLER: u32 = 1 << 2;
+    pub const PART: u32 = 1 << 3;
+    pub const PAST: u32 = 1 << 4;
+    pub const HYPOTHETICAL: u32 = 1 << 5;
+    pub const QUESTION: u32 = 1 << 6;
+    pub const NEGATOR: u32 = 1 << 7;
+    pub const CONJUNCTION: u32 = 1 << 8;
+    pub const POTENTIAL_EXCEPTION: u32 = 1 << 9;
+    pub const RECENT: u32 = 1 << 10;
     /// 能 / 可以: "X能Y了" says X works again.
-    pub const ABLE: u16 = 1 << 11;
+    pub const ABLE: u32 = 1 << 11;
     /// A bare potential-complement ending (不了, 不上) after a verb.
-    pub const POTENTIAL_SUFFIX: u16 = 1 << 12;
+    pub const POTENTIAL_SUFFIX: u32 = 1 << 12;
     /// A result complement after a bare 不 (打/不/进去).
-    pub const COMPLEMENT: u16 = 1 << 13;
+    pub const COMPLEMENT: u32 = 1 << 13;
     /// A complaint cue whose subject may be an unlisted service (小红书又崩了).
-    pub const DISCOVERY: u16 = 1 << 14;
+    pub const DISCOVERY: u32 = 1 << 14;
     /// A noun that is never a discovered service (游戏, 电脑).
-    pub const NOT_A_NAME: u16 = 1 << 15;
+    pub const NOT_A_NAME: u32 = 1 << 15;
+    /// A discovery cue that also has other senses (故障, 瘫痪): an unlisted subject needs a
+    /// service part in between (X系统故障, X官网瘫痪).
+    pub const NEEDS_PART: u32 = 1 << 16;
+    /// A word that never belongs to a service name (pronouns, 被, 把, 说).
+    pub const FUNCTION: u32 = 1 << 17;
+    /// A cue that is another verb when an object follows it (挂了labubu).
+    pub const TRANSITIVE: u32 = 1 << 18;
 }
 
 /// Everything the lexicon knows about one token.
@@ -58,12 +66,12 @@ pub(crate) struct Entry {
     /// Symptom index and whether the term is a fallback.
     pub symptom: Option<(u8, bool)>,
     pub cue: Option<Cue>,
-    pub roles: u16,
+    pub roles: u32,
 }
 
 impl Entry {
     #[inline]
-    pub fn has(&self, r: u16) -> bool {
+    pub fn has(&self, r: u32) -> bool {
         self.roles & r != 0
     }
 }
@@ -142,7 +150,7 @@ impl Lexicon {
         for t in &c.recovery.bound_only {
             put(t, &|e| e.cue = Some(Cue::Recovery { bound_only: true }));
         }
-        let roles: [(&Vec<String>, u16); 10] = [
+        let roles: [(&Vec<String>, u32); 10] = [
             (&c.context.recent, role::RECENT),
             (&c.context.confounders, role::CONFOUNDER),
             (&c.context.devices, role::DEVICE),
@@ -176,6 +184,15 @@ impl Lexicon {
         }
         for t in &c.discovery.stop {
             put(t, &|e| e.roles |= role::NOT_A_NAME);
+        }
+        for t in &c.context.transitive {
+            put(t, &|e| e.roles |= role::TRANSITIVE);
+        }
+        for t in &c.discovery.needs_part {
+            put(t, &|e| e.roles |= role::NEEDS_PART);
+        }
+        for t in &c.discovery.function {
+            put(t, &|e| e.roles |= role::FUNCTION);
         }
         // A confounder is never a cue, whatever other list also names it.
         for e in map.values_mut() {
@@ -268,6 +285,14 @@ impl Lexicon {
     pub fn mask_services(&self, text: &str, mask: char, out: &mut String) {
         let mut last = 0;
         for m in self.aliases.find_iter(text) {
+            // A Latin alias inside a longer Latin word (wb in wbg) is not the alias.
+            let alias = &text[m.start()..m.end()];
+            if alias.is_ascii()
+                && (glued(text[..m.start()].chars().next_back(), alias.chars().next())
+                    || glued(alias.chars().next_back(), text[m.end()..].chars().next()))
+            {
+                continue;
+            }
             out.push_str(&text[last..m.start()]);
             out.push(mask);
             last = m.end();

@@ -20,7 +20,9 @@ mod normalize;
 
 pub use classifier::{hash_feature, Classifier, CLASSIFIER_FILE};
 pub use error::TextError;
-pub use eval::{evaluate, EvalReport, Label, LabelledPost, Miss};
+pub use eval::{
+    evaluate, score_titles, EvalReport, Label, LabelledPost, Miss, TitleLabel, TitleReport,
+};
 pub use extract::{Analysis, Extractor, CLASSIFIER_WEIGHT};
 pub use models::{
     ComplaintCues, ContextWords, CueDefs, DenialCues, DiscoveryCues, Models, RecoveryCues,

@@ -41,6 +41,14 @@ pub struct ServiceDef {
     /// Aliases that are also ordinary words: they count only as the direct subject of a cue.
     #[serde(default)]
     pub weak_aliases: Vec<String>,
+    /// The family this service is a separate product of (百度地图 → 百度): a post about it is
+    /// about this service, and carries the parent in the signal's `also`.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The app this service is a feature inside (花呗 → 支付宝, 零钱通 → 微信): a post about it
+    /// is about the app, and carries the feature in the signal's `also`.
+    #[serde(default)]
+    pub feature_of: Option<String>,
 }
 
 /// One symptom category of the taxonomy.
@@ -125,6 +133,10 @@ pub struct ContextWords {
     pub recent: Vec<String>,
     /// Question markers.
     pub questions: Vec<String>,
+    /// Cues that mean something else when an object follows in their clause (杨幂挂了labubu
+    /// hung up a doll, 进不了教室 could not get into a room).
+    #[serde(default)]
+    pub transitive: Vec<String>,
 }
 
 /// The cue lexicon.
@@ -152,6 +164,14 @@ pub struct DiscoveryCues {
     pub cues: Vec<String>,
     /// Nouns in front of such a cue that are not services (游戏, 电脑, 心态...).
     pub stop: Vec<String>,
+    /// Discovery cues with other senses (故障, 瘫痪, 罢工): an unlisted subject counts only
+    /// with a service part between it and the cue (X系统故障).
+    #[serde(default)]
+    pub needs_part: Vec<String>,
+    /// Words that are never part of a service name (我, 被, 把, 说): a title-like clause made
+    /// of name words only is read whole as the name (蛋仔派对崩了).
+    #[serde(default)]
+    pub function: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -363,6 +383,26 @@ impl Models {
                         ));
                     }
                 }
+            }
+        }
+        for s in &self.services {
+            for (field, target) in [("parent", &s.parent), ("feature_of", &s.feature_of)] {
+                let Some(t) = target else { continue };
+                if t == &s.name || !self.services.iter().any(|x| &x.name == t) {
+                    return Err(bad(
+                        "services.toml",
+                        format!(
+                            "{}: {field} = {t:?} is not the name of another service; add that service or fix the name",
+                            s.name
+                        ),
+                    ));
+                }
+            }
+            if s.parent.is_some() && s.feature_of.is_some() {
+                return Err(bad(
+                    "services.toml",
+                    format!("{}: give either parent or feature_of, not both", s.name),
+                ));
             }
         }
         for (name, x) in [
