@@ -437,3 +437,37 @@ fn the_model_can_be_chosen_per_series() {
     assert_eq!(kind("QQ"), "cusum");
     assert!(events(&out).iter().any(|e| e.service == "微信"));
 }
+
+#[test]
+fn family_names_raise_no_event_of_their_own() {
+    // 微信 fails; every complaint also names QQ (failing with it) and a family name that
+    // only says which service (related): events for 微信 and QQ, none for the family name.
+    let start = 2 * 1440 + 600;
+    let mut posts = stream(
+        1,
+        3 * 1440,
+        &[Outage {
+            service: "微信",
+            start_min: start,
+            minutes: 90,
+            rate: 30.0,
+        }],
+    );
+    for p in &mut posts {
+        if let Some(s) = p.signal.as_mut().filter(|s| s.service == "微信") {
+            s.also = vec!["QQ".to_owned(), "零钱通".to_owned()];
+            s.related = vec!["零钱通".to_owned()];
+        }
+    }
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut out = Vec::new();
+    run(&mut engine, &posts, &mut out);
+    engine.flush(&mut out);
+    let services: std::collections::BTreeSet<&str> =
+        events(&out).iter().map(|e| e.service.as_str()).collect();
+    assert!(
+        services.contains("微信") && services.contains("QQ"),
+        "{services:?}"
+    );
+    assert!(!services.contains("零钱通"), "{services:?}");
+}

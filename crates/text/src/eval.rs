@@ -296,6 +296,11 @@ pub struct TitleReport {
     pub missed: Vec<(String, String)>,
     /// Outage titles with a signal for another service: (title, label, got).
     pub wrong_service: Vec<(String, String, String)>,
+    /// Signals whose service was discovered (read from the text, not the gazetteer):
+    /// (all, on outage titles).
+    pub discovered: (usize, usize),
+    /// Titles the classifier alone scores at or above its threshold: (all, outages).
+    pub classifier: (usize, usize),
 }
 
 impl TitleReport {
@@ -324,6 +329,20 @@ impl fmt::Display for TitleReport {
         for (t, l, g) in &self.wrong_service {
             writeln!(f, "WRONG {t}  label={l} got={g}")?;
         }
+        writeln!(
+            f,
+            "discovered services: {} signals, {} on outage titles (precision {:.3})",
+            self.discovered.0,
+            self.discovered.1,
+            ratio(self.discovered.1, self.discovered.0)
+        )?;
+        writeln!(
+            f,
+            "classifier alone: {} titles at or above its threshold, {} of them outages (precision {:.3})",
+            self.classifier.0,
+            self.classifier.1,
+            ratio(self.classifier.1, self.classifier.0)
+        )?;
         let (p, r) = (self.precision(), self.recall());
         let f1 = if p + r > 0.0 {
             2.0 * p * r / (p + r)
@@ -352,6 +371,14 @@ pub fn score_titles(ex: &Extractor, labels: &[TitleLabel]) -> TitleReport {
     };
     for l in labels {
         let sig = ex.extract(&l.title);
+        if sig.as_ref().is_some_and(|s| s.discovered) {
+            r.discovered.0 += 1;
+            r.discovered.1 += usize::from(l.outage);
+        }
+        if ex.classifier_fires(&l.title) {
+            r.classifier.0 += 1;
+            r.classifier.1 += usize::from(l.outage);
+        }
         match (&sig, l.outage) {
             (Some(s), true) => {
                 r.found += 1;

@@ -449,6 +449,16 @@ impl Extractor {
         Some(self.probability_normalized(&normalize(text), c))
     }
 
+    /// Whether the classifier alone, rules aside, scores a post at or above its threshold
+    /// (false without a classifier): for measuring the classifier on its own.
+    pub fn classifier_fires(&self, text: &str) -> bool {
+        let Some(c) = self.models.classifier.as_ref() else {
+            return false;
+        };
+        self.complaint_probability(text)
+            .is_some_and(|p| p >= c.threshold)
+    }
+
     /// The learned half of the extractor: when the rules find no signal in a post that
     /// names a known service, the classifier decides. At or above its threshold the post is
     /// a complaint about the first service named (own words before quoted ones), unless a
@@ -1108,6 +1118,58 @@ mod tests {
 
     fn is(text: &str, kind: SignalKind, service: &str) {
         assert_eq!(sig(text), Some((kind, service.to_owned())), "{text}");
+    }
+
+    #[test]
+    fn latin_aliases_match_only_as_whole_words() {
+        // wb, jd, wx, dy are aliases of 微博, 京东, 微信, 抖音; these are teams and people.
+        for text in [
+            "WBG崩了",
+            "Scout JDG崩了",
+            "LWX又崩了",
+            "TT WBG",
+            "TT WBG 崩了",
+            "wbb退出",
+            "DYG对战TES崩了",
+            "LadyGaga崩了",
+        ] {
+            let got = ex().extract(text).map(|s| s.service);
+            assert!(
+                !matches!(got.as_deref(), Some("微博" | "京东" | "微信" | "抖音")),
+                "{text}: {got:?}"
+            );
+        }
+        is("wb崩了", SignalKind::Complaint, "微博");
+        is("jd又崩了", SignalKind::Complaint, "京东");
+        is("wx登不上", SignalKind::Complaint, "微信");
+        is("12306app崩了", SignalKind::Complaint, "12306");
+        // The classifier's features mask aliases the same way.
+        let mut out = String::new();
+        ex().lex.mask_services("wbg和wb", '#', &mut out);
+        assert_eq!(out, "wbg和#");
+    }
+
+    #[test]
+    fn features_go_to_their_app_and_products_carry_their_family() {
+        let s = ex().extract("花呗崩了").expect("a signal");
+        assert_eq!(s.service, "支付宝");
+        assert_eq!(
+            (s.also.clone(), s.related.clone()),
+            (vec!["花呗".to_owned()], vec!["花呗".to_owned()])
+        );
+        let s = ex().extract("百度地图崩了").expect("a signal");
+        assert_eq!(s.service, "百度地图");
+        assert_eq!(
+            (s.also.clone(), s.related.clone()),
+            (vec!["百度".to_owned()], vec!["百度".to_owned()])
+        );
+        // Two services failing together are not a family.
+        let s = ex().extract("微信和QQ都崩了").expect("a signal");
+        assert_eq!(
+            (s.service.as_str(), s.also.clone()),
+            ("微信", vec!["QQ".to_owned()])
+        );
+        assert!(s.related.is_empty());
     }
 
     #[test]
