@@ -398,12 +398,12 @@ fn detect_series_reads_stdin_and_reports_bad_rows() {
 
 #[test]
 fn an_outage_of_an_unlisted_service_is_discovered() {
-    // 小红书 is in no gazetteer (models/services.toml); the simulator injects its outage.
+    // 小蓝书 is in no gazetteer (models/services.toml); the simulator injects its outage.
     let dir = std::env::temp_dir().join(format!("benglema-discovery-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let services = std::fs::read_to_string(root().join("models/services.toml")).unwrap();
-    assert!(!services.contains("小红书"), "小红书 must stay unlisted");
+    assert!(!services.contains("小蓝书"), "小蓝书 must stay unlisted");
     let labels = root().join("data/labels/discovery.csv");
     let posts = dir.join("posts.jsonl");
     let o = benglema()
@@ -441,7 +441,7 @@ fn an_outage_of_an_unlisted_service_is_discovered() {
         events
             .lines()
             .skip(1)
-            .all(|l| l.split(',').nth(1) == Some("小红书")),
+            .all(|l| l.split(',').nth(1) == Some("小蓝书")),
         "{events}"
     );
 

@@ -351,10 +351,10 @@ pub(crate) const SERVICES: &[Service] = &[
 /// tests new-service discovery (the extractor must read the name from the text). They never
 /// appear in everyday chatter.
 pub(crate) const UNLISTED: &[Service] = &[Service {
-    name: "小红书",
+    name: "小蓝书",
     size: 30.0,
     kind: Social,
-    aliases: &["小红书"],
+    aliases: &["小蓝书"],
     weak: &[],
 }];
 

@@ -7,23 +7,29 @@ usage: make-training.py TITLES.tsv   (the full titles-dev.tsv of ../shared/real/
   (outage titles: kind complaint, or recovery; others: no service);
 - train-chatter.jsonl: up to 3,000 other titles that name a service of models/services.toml
   and carry no outage word at all: real text that names services without a failure.
-Titles of labels-heldout.tsv are never written.
+- heldout-labelled.jsonl: labels-heldout.tsv in the same form, for `train --compare` only.
+Titles of labels-heldout.tsv are never written to the training files.
 """
 import csv, json, random, re, sys, tomllib
 
 here = "data/real/weibo-hot/"
 held = {r["title"] for r in csv.DictReader(open(here + "labels-heldout.tsv"), delimiter="\t")}
+def write_labelled(path, rows, prefix):
+    with open(path, "w") as out:
+        for i, r in enumerate(rows):
+            if r["outage"] == "1":
+                kind = "recovery" if r["kind"] == "recovery" else "complaint"
+                label = {"service": r["service"].split(";")[0], "kind": kind, "symptoms": []}
+            else:
+                label = {"service": None, "kind": None, "symptoms": []}
+            out.write(json.dumps({"id": f"{prefix}{i:05}", "text": r["title"], "label": label}, ensure_ascii=False) + "\n")
+
 labelled = []
 for f in ("labels-dev.tsv", "labels-train.tsv"):
     labelled += list(csv.DictReader(open(here + f), delimiter="\t"))
-with open(here + "train-labelled.jsonl", "w") as out:
-    for i, r in enumerate(labelled):
-        if r["outage"] == "1":
-            kind = "recovery" if r["kind"] == "recovery" else "complaint"
-            label = {"service": r["service"].split(";")[0], "kind": kind, "symptoms": []}
-        else:
-            label = {"service": None, "kind": None, "symptoms": []}
-        out.write(json.dumps({"id": f"W{i:05}", "text": r["title"], "label": label}, ensure_ascii=False) + "\n")
+write_labelled(here + "train-labelled.jsonl", labelled, "W")
+write_labelled(here + "heldout-labelled.jsonl",
+               list(csv.DictReader(open(here + "labels-heldout.tsv"), delimiter="\t")), "H")
 services = tomllib.load(open("models/services.toml", "rb"))["service"]
 aliases = sorted({a for s in services for a in s["aliases"] if len(a) >= 2 and not a.isascii()}, key=len, reverse=True)
 named = re.compile("|".join(map(re.escape, aliases)))

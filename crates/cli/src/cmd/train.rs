@@ -13,19 +13,21 @@ use benglema_train::{
 /// Flags of `benglema train`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Hand-labelled training posts (JSONL with a `label`); default: data/posts/labelled.jsonl
-    /// and data/posts/train.jsonl.
+    /// Hand-labelled training posts (JSONL with a `label`); default: data/posts/labelled.jsonl,
+    /// data/posts/train.jsonl and the real titles of data/real/weibo-hot/train-labelled.jsonl.
     #[arg(long, value_name = "FILE")]
     data: Vec<PathBuf>,
     /// Ordinary chatter, every post a non-complaint (JSONL); default:
-    /// data/posts/background.jsonl.
+    /// data/posts/background.jsonl and data/real/weibo-hot/train-chatter.jsonl (real titles
+    /// that name a service without any failure).
     #[arg(long, value_name = "FILE")]
     chatter: Vec<PathBuf>,
     /// Simulated posts (with the simulator's ground truth) added to the training data.
     #[arg(long, default_value_t = 1500, value_name = "N")]
     simulated: usize,
     /// Labelled sets never trained on, to compare rules alone with rules + classifier;
-    /// default: data/posts/heldout.jsonl and data/posts/novel.jsonl.
+    /// default: data/posts/heldout.jsonl, data/posts/novel.jsonl and our held-out real titles
+    /// (data/real/weibo-hot/heldout-labelled.jsonl).
     #[arg(long, value_name = "FILE")]
     compare: Vec<PathBuf>,
     /// Where to write the model; its evaluation goes next to it as `<name>.eval.json`.
@@ -80,11 +82,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut examples = Vec::new();
     for p in or_default(
         &args.data,
-        &["data/posts/labelled.jsonl", "data/posts/train.jsonl"],
+        &[
+            "data/posts/labelled.jsonl",
+            "data/posts/train.jsonl",
+            "data/real/weibo-hot/train-labelled.jsonl",
+        ],
     ) {
         examples.extend(load_labelled(&p)?);
     }
-    for p in or_default(&args.chatter, &["data/posts/background.jsonl"]) {
+    for p in or_default(
+        &args.chatter,
+        &[
+            "data/posts/background.jsonl",
+            "data/real/weibo-hot/train-chatter.jsonl",
+        ],
+    ) {
         examples.extend(load_unlabelled(&p)?);
     }
     examples.extend(simulated(args.simulated, args.seed)?);
@@ -114,7 +126,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .push(compare(&models, &classifier, "held-out split", &held_posts));
     for p in or_default(
         &args.compare,
-        &["data/posts/heldout.jsonl", "data/posts/novel.jsonl"],
+        &[
+            "data/posts/heldout.jsonl",
+            "data/posts/novel.jsonl",
+            "data/real/weibo-hot/heldout-labelled.jsonl",
+        ],
     ) {
         let posts = labelled(&p)?;
         let name = p.file_name().map_or_else(
