@@ -608,6 +608,7 @@ impl Extractor {
                 )
         };
         let plain = |w: &str| inner(w) && !self.lex.lookup(w).has(role::NOT_A_NAME);
+        let noun_like = |t: &jieba_rs::Tag| t.tag.starts_with('n') || t.tag == "eng" || !known(t);
         // The whole clause.
         let start = tags[..end]
             .iter()
@@ -627,6 +628,9 @@ impl Extractor {
                 .iter()
                 .all(|t| inner(t.word) && t.word.chars().all(char::is_alphanumeric))
             && plain(clause[clause.len() - 1].word)
+            // A name ends with a noun, or holds a word no dictionary knows (蛋仔派对): 来这里
+            // 确认一下 is a sentence, not a name.
+            && (noun_like(&clause[clause.len() - 1]) || clause.iter().any(|t| !known(t)))
             && !clause
                 .iter()
                 .all(|t| t.word.chars().all(|c| c.is_ascii_digit()))
