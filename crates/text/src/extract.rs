@@ -824,8 +824,16 @@ impl Extractor {
             if toks[k].e.service.is_none() || !toks[k].s.is_ascii() {
                 continue;
             }
-            let before = k.checked_sub(1).and_then(|p| toks[p].s.chars().next_back());
-            let after = toks.get(k + 1).and_then(|t| t.s.chars().next());
+            // A neighbour that is itself a model term (wx|down了, qq|ok了) is a word of its own.
+            let other = |t: &Tok| t.e == Entry::default();
+            let before = k
+                .checked_sub(1)
+                .filter(|&p| other(&toks[p]))
+                .and_then(|p| toks[p].s.chars().next_back());
+            let after = toks
+                .get(k + 1)
+                .filter(|t| other(t))
+                .and_then(|t| t.s.chars().next());
             if glued(before, toks[k].s.chars().next())
                 || glued(toks[k].s.chars().next_back(), after)
             {
@@ -1319,7 +1327,7 @@ mod discovery_tests {
         ] {
             assert_eq!(found(text).as_deref(), Some("小蓝书"), "{text}");
         }
-        assert_eq!(found("嗨购app打不开").as_deref(), Some("嗨购"));
+        assert_eq!(found("花生日记app打不开").as_deref(), Some("花生日记"));
         assert_eq!(found("有没有人小蓝书打不开的").as_deref(), Some("小蓝书"));
         assert_eq!(found("Keep闪退").as_deref(), Some("keep"));
     }

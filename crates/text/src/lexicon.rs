@@ -287,11 +287,27 @@ impl Lexicon {
         for m in self.aliases.find_iter(text) {
             // A Latin alias inside a longer Latin word (wb in wbg) is not the alias.
             let alias = &text[m.start()..m.end()];
-            if alias.is_ascii()
-                && (glued(text[..m.start()].chars().next_back(), alias.chars().next())
-                    || glued(alias.chars().next_back(), text[m.end()..].chars().next()))
-            {
-                continue;
+            if alias.is_ascii() {
+                // The Latin runs around the alias, unless they are model terms (wx|down了).
+                let before = text[..m.start()]
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| !c.is_ascii_alphanumeric())
+                    .map_or(0, |(i, c)| i + c.len_utf8());
+                let before = &text[before..m.start()];
+                let rest = &text[m.end()..];
+                let after = &rest[..rest
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .unwrap_or(rest.len())];
+                let term = self.map.contains_key(before);
+                let term_after = self.map.contains_key(after)
+                    || (rest[after.len()..].starts_with('了')
+                        && self.map.contains_key(format!("{after}了").as_str()));
+                if (!term && glued(before.chars().next_back(), alias.chars().next()))
+                    || (!term_after && glued(alias.chars().next_back(), after.chars().next()))
+                {
+                    continue;
+                }
             }
             out.push_str(&text[last..m.start()]);
             out.push(mask);
