@@ -89,10 +89,10 @@ pub(crate) struct Scan {
 pub(crate) struct Lexicon {
     pub map: FxHashMap<Box<str>, Entry>,
     pub potential_suffixes: Vec<String>,
-    /// Matches cue-bearing substrings (complaint, recovery, denial, potential suffix; pattern
-    /// ids below `cue_patterns`) and service aliases (the rest).
-    filter: AhoCorasick,
-    cue_patterns: usize,
+    /// Matches cue-bearing substrings (complaint, recovery, denial, potential suffix).
+    cue_filter: AhoCorasick,
+    /// Matches service aliases, weak ones included.
+    service_filter: AhoCorasick,
     /// Matches the discovery cues.
     discovery: Option<AhoCorasick>,
     /// Matches unambiguous service aliases, leftmost-longest (for classifier features).
@@ -218,11 +218,16 @@ impl Lexicon {
             .flat_map(|s| s.aliases.iter().chain(&s.weak_aliases))
             .map(String::as_str)
             .collect();
-        let cue_patterns = cue_pats.len();
-        let filter = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(cue_pats.iter().chain(&svc_pats))
-            .expect("model terms form a valid automaton");
+        // Two automata, each asked only whether it matches (it stops at the first match):
+        // cheaper than one overlapping scan over both, which walks every cue substring.
+        let dfa = |pats: &[&str]| {
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(pats)
+                .expect("model terms form a valid automaton")
+        };
+        let cue_filter = dfa(&cue_pats);
+        let service_filter = dfa(&svc_pats);
         let discovery = (!c.discovery.cues.is_empty()).then(|| {
             AhoCorasick::builder()
                 .kind(Some(AhoCorasickKind::DFA))
@@ -236,8 +241,8 @@ impl Lexicon {
         Lexicon {
             map,
             potential_suffixes: c.complaint.potential_suffixes.clone(),
-            filter,
-            cue_patterns,
+            cue_filter,
+            service_filter,
             discovery,
             aliases,
         }
@@ -264,17 +269,11 @@ impl Lexicon {
     /// Whether normalised text contains (a service alias, a cue) as substrings. Tokens are
     /// substrings, so a text without both cannot carry a signal: this is exact, not a guess.
     pub fn scan(&self, text: &str) -> Scan {
-        let mut s = Scan::default();
-        for m in self.filter.find_overlapping_iter(text) {
-            if m.pattern().as_usize() < self.cue_patterns {
-                s.cue = true;
-            } else {
-                s.service = true;
-            }
-            if s.cue && s.service {
-                break;
-            }
-        }
+        let mut s = Scan {
+            cue: self.cue_filter.is_match(text),
+            ..Scan::default()
+        };
+        s.service = self.service_filter.is_match(text);
         if s.cue {
             s.discovery = self.discovery.as_ref().is_some_and(|d| d.is_match(text));
         }
