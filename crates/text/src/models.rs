@@ -340,6 +340,11 @@ impl Models {
             &c.context.hypothetical,
             &c.context.recent,
             &c.context.questions,
+            &c.context.transitive,
+            &c.discovery.cues,
+            &c.discovery.stop,
+            &c.discovery.needs_part,
+            &c.discovery.function,
         ] {
             v.extend(list.iter().map(|t| ("cues.toml", t.as_str())));
         }
@@ -448,6 +453,16 @@ mod tests {
         let svc = "[[service]]\nname = \"微信\"\naliases = [\"wx\"]\n[[service]]\nname = \"QQ\"\naliases = [\"wx\"]\n";
         let e = Models::from_strs(svc, SYMPTOMS_TOML, CUES_TOML, "").unwrap_err();
         assert!(e.to_string().contains("names both 微信 and QQ"), "{e}");
+        let svc = "[[service]]\nname = \"花呗\"\nfeature_of = \"支付包\"\naliases = [\"花呗\"]\n";
+        let e = Models::from_strs(svc, SYMPTOMS_TOML, CUES_TOML, "").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("花呗: feature_of = \"支付包\" is not the name of another service"),
+            "{e}"
+        );
+        let svc = "[[service]]\nname = \"百度\"\naliases = [\"百度\"]\n[[service]]\nname = \"百度地图\"\nparent = \"百度\"\nfeature_of = \"百度\"\naliases = [\"百度地图\"]\n";
+        let e = Models::from_strs(svc, SYMPTOMS_TOML, CUES_TOML, "").unwrap_err();
+        assert!(e.to_string().contains("either parent or feature_of"), "{e}");
         let e =
             Models::from_strs("[[service]]\nnom = 1", SYMPTOMS_TOML, CUES_TOML, "").unwrap_err();
         assert!(e.to_string().starts_with("services.toml:"), "{e}");
