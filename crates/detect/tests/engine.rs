@@ -124,8 +124,9 @@ fn the_bocpd_model_finds_it_too() {
     outage_with(config);
 }
 
-fn outage_with(config: DetectorConfig) {
-    // Two days of warm-up, then a 微信 outage at 10:00 on day three.
+/// Two days of warm-up, then a 90-minute 微信 outage at 10:00 on day three: (posts, its
+/// start minute).
+fn wechat_outage() -> (Vec<Post>, i64) {
     let start = 2 * 1440 + 600;
     let posts = stream(
         1,
@@ -137,6 +138,11 @@ fn outage_with(config: DetectorConfig) {
             rate: 30.0,
         }],
     );
+    (posts, start)
+}
+
+fn outage_with(config: DetectorConfig) {
+    let (posts, start) = wechat_outage();
     let mut engine = Engine::new(config, EngineOptions::default());
     let mut out = Vec::new();
     run(&mut engine, &posts, &mut out);
@@ -442,17 +448,7 @@ fn the_model_can_be_chosen_per_series() {
 fn family_names_raise_no_event_of_their_own() {
     // 微信 fails; every complaint also names QQ (failing with it) and a family name that
     // only says which service (related): events for 微信 and QQ, none for the family name.
-    let start = 2 * 1440 + 600;
-    let mut posts = stream(
-        1,
-        3 * 1440,
-        &[Outage {
-            service: "微信",
-            start_min: start,
-            minutes: 90,
-            rate: 30.0,
-        }],
-    );
+    let (mut posts, _) = wechat_outage();
     for p in &mut posts {
         if let Some(s) = p.signal.as_mut().filter(|s| s.service == "微信") {
             s.also = vec!["QQ".to_owned(), "零钱通".to_owned()];
