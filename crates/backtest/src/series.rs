@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use benglema_detect::{SeriesConfig, SeriesDetector};
+use benglema_detect::{Season, SeriesConfig, SeriesDetector};
 use chrono::{DateTime, NaiveDateTime, Timelike};
 use polars::prelude::*;
 
@@ -104,8 +104,13 @@ pub fn detect_series(
     };
     let mut d = SeriesDetector::new(SeriesConfig::for_bucket(bucket));
     let (mut expected, mut score, mut alarm) = (Vec::new(), Vec::new(), Vec::new());
-    for (&(_, hour), &v) in times.iter().zip(&values) {
-        let s = d.step(v, Some(hour as usize));
+    for (&(secs, hour), &v) in times.iter().zip(&values) {
+        // Seconds are on the rows' own clock; 1970-01-01 was a Thursday.
+        let season = Season {
+            hour: if bucket <= 3600 { hour as usize } else { 0 },
+            weekday: (secs.div_euclid(86_400) + 3).rem_euclid(7) as usize,
+        };
+        let s = d.step(v, season);
         expected.push((s.expected * 1000.0).round() / 1000.0);
         score.push((s.score * 10_000.0).round() / 10_000.0);
         alarm.push(s.alarm as i32);

@@ -12,6 +12,7 @@
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
+use crate::baseline::Forecast;
 use crate::model::{ChangePointModel, Step};
 
 /// BOCPD parameters (documented in `models/detector.toml`).
@@ -98,10 +99,10 @@ impl Bocpd {
 }
 
 impl ChangePointModel for Bocpd {
-    fn step(&mut self, count: u64, expected: f64) -> Step {
+    fn step(&mut self, count: u64, forecast: Forecast) -> Step {
         let c = &self.config;
         let x = count as f64;
-        let e = expected.max(1e-9);
+        let e = forecast.mean.max(1e-9);
         let hazard = 1.0 / c.expected_run.max(1.0);
         let lnfact = libm::lgamma(x + 1.0);
         // Joint of each run with x (negative-binomial predictive), in place.
@@ -160,6 +161,8 @@ impl ChangePointModel for Bocpd {
             alarm: fire,
             onset_lag: best.1 as u32,
             since_onset: since,
+            // The engine's learning rule before the bank: evidence of a change below a third.
+            learnable: score < 1.0 / 3.0,
         }
     }
 
@@ -182,7 +185,7 @@ mod tests {
         for t in 0..2000 {
             let lambda = if (1000..1100).contains(&t) { 6.0 } else { 0.3 };
             let x = Poisson::new(lambda).unwrap().sample(&mut rng) as u64;
-            m.step(x, 0.3);
+            m.step(x, Forecast::poisson(0.3));
             let s = m.run_lengths().sum();
             assert!((s - 1.0).abs() < 1e-9, "step {t}: sum {s}");
             assert!(m.run_lengths().iter().all(|p| (0.0..=1.0).contains(p)));
@@ -200,7 +203,7 @@ mod tests {
             for t in 0..600 {
                 let lambda = if t < change { 0.3 } else { 4.0 };
                 let x = Poisson::new(lambda).unwrap().sample(&mut rng) as u64;
-                let s = m.step(x, 0.3);
+                let s = m.step(x, Forecast::poisson(0.3));
                 if s.alarm {
                     hit = Some((t, t - s.onset_lag as usize));
                     break;
@@ -227,7 +230,9 @@ mod tests {
         let p = Poisson::new(0.2).unwrap();
         let mut alarms = 0;
         for _ in 0..1_000_000 {
-            alarms += m.step(p.sample(&mut rng) as u64, 0.2).alarm as u32;
+            alarms += m
+                .step(p.sample(&mut rng) as u64, Forecast::poisson(0.2))
+                .alarm as u32;
             assert!(m.run_lengths().len() <= max);
         }
         assert_eq!(alarms, 0, "no alarm on a million buckets of noise");

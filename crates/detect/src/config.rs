@@ -38,14 +38,26 @@ pub struct BaselineConfig {
     pub hour_factor_rate: f64,
     /// Winsorisation before learning, in standard deviations.
     pub winsor_sigmas: f64,
+    /// The level learns from counts clipped to this many standard deviations either side,
+    /// in square-root space.
+    pub level_sigmas: f64,
+    /// Learning rate of the day-of-week factor.
+    pub weekday_factor_rate: f64,
+    /// Overdispersion φ of a series that has not learned its own (Var = μ + φμ²).
+    pub initial_dispersion: f64,
+    /// Learning rate of the overdispersion.
+    pub dispersion_rate: f64,
+    /// Counts above this many standard deviations are clipped before learning the
+    /// overdispersion.
+    pub dispersion_sigmas: f64,
 }
 
 /// CUSUM settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CusumConfig {
-    /// Rate ratio under the alternative.
-    pub shift_ratio: f64,
+    /// Rate ratios under the alternatives, one CUSUM each.
+    pub shift_ratios: Vec<f64>,
     /// Alarm threshold, nats.
     pub threshold: f64,
     /// Minimum complaints from onset to alarm.
@@ -206,12 +218,32 @@ impl DetectorConfig {
                 return bad(format!("{k} = {v} must be a positive number"));
             }
         }
-        if !(0.0..=1.0).contains(&b.hour_factor_rate) {
-            return bad("baseline.hour_factor_rate must be within [0, 1]".into());
+        for (k, v) in [
+            ("baseline.hour_factor_rate", b.hour_factor_rate),
+            ("baseline.weekday_factor_rate", b.weekday_factor_rate),
+            ("baseline.dispersion_rate", b.dispersion_rate),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(format!("{k} = {v} must be within [0, 1]"));
+            }
         }
-        if !(self.cusum.shift_ratio > 1.0 && self.cusum.threshold > 0.0) {
+        for (k, v) in [
+            ("baseline.initial_dispersion", b.initial_dispersion),
+            ("baseline.winsor_sigmas", b.winsor_sigmas),
+            ("baseline.level_sigmas", b.level_sigmas),
+            ("baseline.dispersion_sigmas", b.dispersion_sigmas),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(format!("{k} = {v} must be a number ≥ 0"));
+            }
+        }
+        let k = &self.cusum;
+        if k.shift_ratios.is_empty()
+            || k.shift_ratios.iter().any(|r| !(r.is_finite() && *r > 1.0))
+            || !(k.threshold.is_finite() && k.threshold > 0.0)
+        {
             return bad(
-                "cusum.shift_ratio must exceed 1 and cusum.threshold must be positive".into(),
+                "cusum.shift_ratios must be a non-empty list of numbers above 1 (e.g. [3.0, 10.0, 50.0]) and cusum.threshold must be positive".into(),
             );
         }
         let p = &self.bocpd;
@@ -294,9 +326,9 @@ mod tests {
             DetectorConfig::from_toml(&format!("{DETECTOR_TOML}\n[extra]\nx = 1\n")).unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");
         let e = DetectorConfig::from_toml(
-            &DETECTOR_TOML.replace("shift_ratio = 5.0", "shift_ratio = 0.5"),
+            &DETECTOR_TOML.replace("shift_ratios = [", "shift_ratios = [0.5, "),
         )
         .unwrap_err();
-        assert!(e.to_string().contains("shift_ratio"), "{e}");
+        assert!(e.to_string().contains("shift_ratios"), "{e}");
     }
 }

@@ -16,12 +16,12 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use benglema_model::{EventStatus, OutageEvent, Severity, Signal, SignalKind};
-use chrono::{DateTime, FixedOffset, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::Baseline;
+use crate::baseline::{Baseline, Season};
 use crate::discovery::Candidates;
 use crate::model::{AnyModel, ChangePointModel};
 use crate::DetectorConfig;
@@ -400,7 +400,11 @@ impl Engine {
         let bucket = self.state.open.remove(&b).unwrap_or_default();
         let exposure = bucket.posts - bucket.complaint_posts;
         let start = to_local(&self.zone, b * bs);
-        let hour = start.hour() as usize;
+        let season = Season {
+            hour: start.hour() as usize,
+            weekday: start.weekday().num_days_from_monday() as usize,
+        };
+        let exposure_f = exposure as f64;
         let cfg = &self.config;
         for name in bucket.services.keys() {
             if !self.state.series.contains_key(name) {
@@ -425,8 +429,9 @@ impl Engine {
             if x > 0 {
                 s.last_complaint = b;
             }
-            let expected = s.baseline.expected(&cfg.baseline, exposure, hour);
-            let step = s.model.step(x, expected);
+            let forecast = s.baseline.forecast(&cfg.baseline, exposure_f, season);
+            let expected = forecast.mean;
+            let step = s.model.step(x, forecast);
             s.recent.push_back(Recent {
                 bucket: b,
                 expected,
@@ -516,9 +521,9 @@ impl Engine {
                 s.event = Some(ev);
                 self.state.stats.events += 1;
                 emit = Some(EventStatus::Open);
-            } else if step.score < 1.0 / 3.0 {
-                // Learn only while the evidence of a change is weak (CUSUM: S < h/2).
-                s.baseline.learn(&cfg.baseline, x, exposure, hour);
+            } else if step.learnable {
+                // Learn only while the model says the evidence of a change is weak.
+                s.baseline.learn(&cfg.baseline, x, exposure_f, season);
             }
             if let Some(status) = emit {
                 let ev = s.event.as_mut().expect("an event to publish");

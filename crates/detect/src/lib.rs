@@ -6,9 +6,10 @@
 //!   emits [`Output`]s: outage events as they open, update and resolve, and optionally a
 //!   [`SeriesPoint`] per service per closed bucket; its [`EngineState`] snapshots and
 //!   restores with serde;
-//! - [`Baseline`]: the seasonal expectation of complaints per bucket;
-//! - [`ChangePointModel`] with [`Cusum`] and [`Bocpd`]: online change-point tests that
-//!   estimate the onset;
+//! - [`Baseline`]: the seasonal predictive distribution (negative binomial) of a series'
+//!   count per bucket, shared by the engine and `detect-series`;
+//! - [`ChangePointModel`] with [`Cusum`] (a bank over several shift ratios) and [`Bocpd`]:
+//!   online change-point tests that estimate the onset;
 //! - [`SeriesDetector`]: the same change test on any count series (`detect-series`);
 //! - [`Candidates`]: the bounded top-k of discovered service names;
 //! - [`DetectorConfig`]: every parameter, from `models/detector.toml`.
@@ -22,7 +23,7 @@ mod error;
 mod model;
 mod series;
 
-pub use baseline::Baseline;
+pub use baseline::{Baseline, Forecast, Season};
 pub use bocpd::{Bocpd, BocpdConfig};
 pub use config::{
     BaselineConfig, CusumConfig, DetectorConfig, DiscoveryConfig, LifecycleConfig, ModelConfig,

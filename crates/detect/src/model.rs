@@ -1,19 +1,25 @@
 //! Online change-point models behind one trait. Each takes one bucket at a time (`step`)
-//! with the count and the baseline's expectation, and says how much evidence there is of
-//! an upward change, whether to alarm, and where the change began.
+//! with the count and the baseline's predictive distribution ([`Forecast`]), and says how
+//! much evidence there is of an upward change, whether to alarm, and where the change began.
 //!
-//! [`Cusum`] is Page's CUSUM for a Poisson rate: the log-likelihood ratio of "rate is
-//! `shift_ratio` × expected" against "rate is expected" is `x·ln ρ − (ρ − 1)·λ` per bucket;
-//! the statistic `S = max(0, S + llr)` alarms above `threshold`. At the alarm the onset is
-//! estimated by generalised likelihood ratio over the current run: for every candidate start
-//! k the post-change ratio is estimated from the data (ρ̂ = Σx / Σλ from k on) and the k
-//! with the largest log-likelihood ratio wins. That is the change point itself, not the
-//! alarm time, and noise just before the change does not drag it early.
+//! [`Cusum`] is a bank of Page's CUSUMs, one per shift ratio ρ in `shift_ratios`: each sums
+//! the log-likelihood ratio of "the mean is ρ × the forecast" against the forecast, both
+//! negative binomial with the forecast's dispersion (Poisson when there is none), and
+//! `S_ρ = max(0, S_ρ + llr)`. The statistic is the largest `S_ρ`; it alarms above
+//! `threshold`. A large ρ is fast on a sharp step (a 50× jump crosses in one or two buckets),
+//! a small one accumulates a slow ramp that a large ρ would never see, so one bank is early
+//! on both. Because the llr carries the dispersion, a burst on a bursty series is weaker
+//! evidence than the same burst on a quiet one. At the alarm the onset is estimated by
+//! generalised likelihood ratio over the current run: for every candidate start k the
+//! post-change ratio is estimated from the data (ρ̂ = Σx / Σμ from k on) and the k with the
+//! largest log-likelihood ratio wins. That is the change point itself, not the alarm time,
+//! and noise just before the change does not drag it early.
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::baseline::Forecast;
 use crate::config::CusumConfig;
 
 /// What a model says after one bucket.
@@ -29,30 +35,32 @@ pub struct Step {
     pub onset_lag: u32,
     /// Count since the estimated onset, this bucket included.
     pub since_onset: u64,
+    /// Whether the bucket may be learned from: the evidence of a change is weak.
+    pub learnable: bool,
 }
 
 /// An online change-point detector for one series.
 pub trait ChangePointModel {
-    /// Takes one bucket: its count and the expected count.
-    fn step(&mut self, count: u64, expected: f64) -> Step;
+    /// Takes one bucket: its count and the baseline's predictive distribution.
+    fn step(&mut self, count: u64, forecast: Forecast) -> Step;
     /// Forgets the current run (after an event resolves).
     fn reset(&mut self);
 }
 
-/// Page's CUSUM for an upward shift of a Poisson rate.
+/// A bank of Page's CUSUMs over several shift ratios (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cusum {
-    ln_ratio: f64,
-    ratio_minus_one: f64,
+    ratios: Vec<f64>,
     threshold: f64,
     min_complaints: u64,
-    s: f64,
-    /// Buckets since S was last zero.
+    /// One statistic per ratio.
+    s: Vec<f64>,
+    /// Buckets since every statistic was last zero.
     run: u32,
-    /// Count since S was last zero.
+    /// Count since every statistic was last zero.
     run_count: u64,
     /// (count, expected) of the run's buckets, newest last, at most `MAX_RUN`.
-    buf: VecDeque<(u64, f64)>,
+    buf: VecDeque<(f64, f64)>,
     alarmed: bool,
 }
 
@@ -61,11 +69,11 @@ const MAX_RUN: usize = 240;
 
 /// The generalised-likelihood-ratio onset over a run: index into `buf` of the best start,
 /// and the count from there on.
-fn glr_onset(buf: &VecDeque<(u64, f64)>) -> (usize, u64) {
+fn glr_onset(buf: &VecDeque<(f64, f64)>) -> (usize, u64) {
     let (mut sx, mut sl) = (0.0f64, 0.0f64);
     let mut best = (f64::NEG_INFINITY, buf.len().saturating_sub(1), 0u64);
     for (k, &(x, l)) in buf.iter().enumerate().rev() {
-        sx += x as f64;
+        sx += x;
         sl += l;
         let ratio = sx / sl.max(1e-12);
         let ll = if ratio > 1.0 {
@@ -74,48 +82,48 @@ fn glr_onset(buf: &VecDeque<(u64, f64)>) -> (usize, u64) {
             0.0
         };
         // `>=` prefers the earliest start among equals; a start with no count is no onset.
-        if ll >= best.0 && x > 0 {
-            best = (ll, k, sx as u64);
+        if ll >= best.0 && x > 0.0 {
+            best = (ll, k, sx.round() as u64);
         }
     }
     (best.1, best.2)
 }
 
 impl Cusum {
-    /// A CUSUM with the given parameters.
+    /// A CUSUM bank with the given parameters.
     pub fn new(c: &CusumConfig) -> Self {
         Cusum {
-            ln_ratio: c.shift_ratio.ln(),
-            ratio_minus_one: c.shift_ratio - 1.0,
+            ratios: c.shift_ratios.clone(),
             threshold: c.threshold,
             min_complaints: c.min_complaints,
-            s: 0.0,
+            s: vec![0.0; c.shift_ratios.len()],
             run: 0,
             run_count: 0,
             buf: VecDeque::new(),
             alarmed: false,
         }
     }
-}
 
-impl ChangePointModel for Cusum {
-    fn step(&mut self, count: u64, expected: f64) -> Step {
-        let llr = count as f64 * self.ln_ratio - self.ratio_minus_one * expected;
-        let s = self.s + llr;
-        if s <= 0.0 {
+    /// Takes one bucket with a real-valued count (`detect-series` values need not be
+    /// integers).
+    pub fn step_value(&mut self, x: f64, forecast: Forecast) -> Step {
+        for (s, &rho) in self.s.iter_mut().zip(&self.ratios) {
+            *s = (*s + forecast.llr(x, rho)).max(0.0);
+        }
+        let stat = self.statistic();
+        if stat <= 0.0 {
             self.reset();
         } else {
-            self.s = s;
             self.run += 1;
-            self.run_count += count;
-            self.buf.push_back((count, expected));
+            self.run_count += x.round() as u64;
+            self.buf.push_back((x, forecast.mean));
             if self.buf.len() > MAX_RUN {
                 self.buf.pop_front();
             }
         }
         let (mut onset_lag, mut since_onset) = (self.run.saturating_sub(1), self.run_count);
         let mut fire = false;
-        if !self.alarmed && self.s > self.threshold {
+        if !self.alarmed && stat > self.threshold {
             let (k, n) = glr_onset(&self.buf);
             onset_lag = (self.buf.len() - 1 - k) as u32;
             since_onset = n;
@@ -123,16 +131,28 @@ impl ChangePointModel for Cusum {
             self.alarmed = fire;
         }
         Step {
-            score: self.s / (self.s + self.threshold),
-            statistic: self.s,
+            score: stat / (stat + self.threshold),
+            statistic: stat,
             alarm: fire,
             onset_lag,
             since_onset,
+            learnable: stat < self.threshold / 2.0,
         }
     }
 
+    /// The current statistic: the largest of the bank's.
+    pub fn statistic(&self) -> f64 {
+        self.s.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+impl ChangePointModel for Cusum {
+    fn step(&mut self, count: u64, forecast: Forecast) -> Step {
+        self.step_value(count as f64, forecast)
+    }
+
     fn reset(&mut self) {
-        self.s = 0.0;
+        self.s.iter_mut().for_each(|s| *s = 0.0);
         self.run = 0;
         self.run_count = 0;
         self.buf.clear();
@@ -144,7 +164,7 @@ impl ChangePointModel for Cusum {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "lowercase")]
 pub enum AnyModel {
-    /// Page's CUSUM.
+    /// A bank of Page's CUSUMs.
     Cusum(Cusum),
     /// Bayesian online change-point detection.
     Bocpd(crate::Bocpd),
@@ -166,10 +186,10 @@ impl AnyModel {
 }
 
 impl ChangePointModel for AnyModel {
-    fn step(&mut self, count: u64, expected: f64) -> Step {
+    fn step(&mut self, count: u64, forecast: Forecast) -> Step {
         match self {
-            AnyModel::Cusum(m) => m.step(count, expected),
-            AnyModel::Bocpd(m) => m.step(count, expected),
+            AnyModel::Cusum(m) => m.step(count, forecast),
+            AnyModel::Bocpd(m) => m.step(count, forecast),
         }
     }
     fn reset(&mut self) {
@@ -199,7 +219,7 @@ mod tests {
         let change = 100;
         for t in 0..200u32 {
             let x = if t < change { 0 } else { 4 };
-            let s = m.step(x, 0.2);
+            let s = m.step(x, Forecast::poisson(0.2));
             if s.alarm {
                 assert_eq!(t - s.onset_lag, change);
                 assert!(t - change <= 3, "delay {}", t - change);
@@ -223,7 +243,7 @@ mod tests {
             let mut alarm = None;
             for t in 0..400 {
                 let lambda = if t < change { 0.2 } else { 3.0 };
-                let s = m.step(poisson(&mut rng, lambda), 0.2);
+                let s = m.step(poisson(&mut rng, lambda), Forecast::poisson(0.2));
                 if s.alarm {
                     alarm = Some((t, t - s.onset_lag as usize));
                     break;
@@ -252,11 +272,13 @@ mod tests {
     fn alarms_once_per_run_and_resets() {
         let c = DetectorConfig::default().cusum;
         let mut m = Cusum::new(&c);
-        let alarms = (0..50).filter(|_| m.step(10, 0.5).alarm).count();
+        let alarms = (0..50)
+            .filter(|_| m.step(10, Forecast::poisson(0.5)).alarm)
+            .count();
         assert_eq!(alarms, 1);
         m.reset();
-        assert_eq!(m.step(0, 0.5).statistic, 0.0);
-        assert!((0..50).any(|_| m.step(10, 0.5).alarm));
+        assert_eq!(m.step(0, Forecast::poisson(0.5)).statistic, 0.0);
+        assert!((0..50).any(|_| m.step(10, Forecast::poisson(0.5)).alarm));
     }
 
     #[test]
@@ -266,7 +288,10 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         // A month of one-minute buckets with 0.05 expected and Poisson noise at that rate.
         let alarms = (0..43_200)
-            .filter(|_| m.step(poisson(&mut rng, 0.05), 0.05).alarm)
+            .filter(|_| {
+                m.step(poisson(&mut rng, 0.05), Forecast::poisson(0.05))
+                    .alarm
+            })
             .count();
         assert_eq!(alarms, 0);
     }

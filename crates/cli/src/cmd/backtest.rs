@@ -48,19 +48,24 @@ pub struct Args {
     sweep: bool,
 }
 
-/// The `--sweep` grid around `base`: CUSUM threshold × shift ratio × minimum complaints, and
-/// BOCPD alarm probability × minimum ratio.
+/// The `--sweep` grid around `base`: CUSUM threshold × bank of shift ratios (the old single
+/// 5× CUSUM among them) × minimum complaints, and BOCPD alarm probability × minimum ratio.
 pub fn sweep_grid(base: &DetectorConfig) -> Vec<(String, DetectorConfig)> {
     let mut grid = Vec::new();
     for threshold in [5.0, 7.5, 10.0, 15.0] {
-        for shift in [3.0, 5.0, 8.0] {
+        for bank in [
+            vec![5.0],
+            vec![3.0, 10.0, 50.0],
+            vec![3.0, 5.0, 10.0, 20.0, 50.0],
+        ] {
             for min_c in [5, 8] {
                 let mut c = base.clone();
                 c.model.kind = ModelKind::Cusum;
                 c.cusum.threshold = threshold;
-                c.cusum.shift_ratio = shift;
+                let name = format!("{bank:?}").replace(".0", "").replace(' ', "");
+                c.cusum.shift_ratios = bank.clone();
                 c.cusum.min_complaints = min_c;
-                grid.push((format!("cusum h={threshold} k={shift} n={min_c}"), c));
+                grid.push((format!("cusum h={threshold} k={name} n={min_c}"), c));
             }
         }
     }
