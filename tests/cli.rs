@@ -306,10 +306,10 @@ fn simulate_backtest_and_bench_on_a_small_window() {
     let rows = m["comparison"].as_array().unwrap();
     assert_eq!(rows[0]["name"], "configured");
     assert_eq!(rows.len(), 30, "the default is one of the 30 grid points");
-    assert!(rows.iter().any(|r| r["name"] == "cusum h=15 k=8 n=8"));
+    assert!(rows.iter().any(|r| r["name"] == "cusum h=15 k=[5] n=8"));
     assert!(rows.iter().any(|r| r["name"] == "bocpd p=0.99 r=3"));
     let table = String::from_utf8_lossy(&o.stdout);
-    assert!(table.contains("cusum h=5 k=3 n=5"), "{table}");
+    assert!(table.contains("cusum h=5 k=[3,10,50] n=5"), "{table}");
 
     let o = benglema()
         .args(["bench", "--input"])
