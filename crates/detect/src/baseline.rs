@@ -13,10 +13,12 @@
 //! shrinks as counts come in. That is the cold start, handled by what the model knows
 //! rather than by a "skip the first day" switch.
 //!
-//! Learning is robust: the level learns from counts clipped symmetrically in square-root
-//! space (`level_sigmas` predictive standard deviations, so a burst does not drag it up
-//! and the clipping does not bias it low on skewed counts), the seasonal factors and the
-//! dispersion from counts clipped above at `winsor_sigmas` and `dispersion_sigmas`.
+//! Learning is robust: the level learns from counts clipped at ± `level_sigmas` in
+//! square-root space, where counts are about symmetric (a burst does not drag the level up,
+//! and the clipping does not bias it low on skewed counts), with the upper bound at least
+//! the Cornish–Fisher quantile so that the ordinary 1s of a sparse series stay unclipped;
+//! the seasonal factors and the dispersion learn from counts clipped above at
+//! `winsor_sigmas` and `dispersion_sigmas`.
 
 use serde::{Deserialize, Serialize};
 
@@ -154,10 +156,20 @@ impl Baseline {
         // Nothing is clipped while the prior outweighs the data: a level that knows nothing
         // cannot tell a burst from the series' ordinary scale.
         let trusted = self.exposure >= c.prior_posts;
-        // Level: clipped symmetrically in square-root space (sd of √X ≈ sd / 2√μ).
-        let (root, half) = (mu.sqrt(), c.level_sigmas * 0.5 * sd / mu.sqrt().max(0.5));
+        // The level's bounds: ± `level_sigmas` in square-root space (sd of √X ≈ sd / 2√μ),
+        // which follows the skew of counts; the upper one at least the Cornish–Fisher
+        // quantile (skew term (z² − 1)/6 · κ₃/σ², κ₃/σ² = 1 + 2φμ for a negative binomial),
+        // where the square-root approximation fails: a sparse series' (μ = 0.1) ordinary 1s
+        // must not be clipped, or the level is biased low.
+        let z = c.level_sigmas;
+        let (root, half) = (mu.sqrt(), z * 0.5 * sd / mu.sqrt().max(0.5));
+        let skew = 1.0 + 2.0 * f.inv_size * mu;
+        let cornish_fisher = mu + z * sd + (z * z - 1.0) / 6.0 * skew;
         let x_level = if trusted {
-            x.sqrt().clamp((root - half).max(0.0), root + half).powi(2)
+            x.clamp(
+                (root - half).max(0.0).powi(2),
+                (root + half).powi(2).max(cornish_fisher),
+            )
         } else {
             x
         };

@@ -79,10 +79,45 @@ pub struct SimSpec {
     pub bursts: Vec<Burst>,
     /// Outage length assumed for incidents whose `end` is `None` (default 90).
     pub default_duration_minutes: i64,
+    /// Overdispersion φ of every component's per-minute rate: the rate is multiplied by a
+    /// Gamma(1/φ, φ) draw each minute (mean 1, variance φ), so counts are Gamma–Poisson
+    /// (negative binomial) instead of Poisson. 0 (the default) is Poisson.
+    #[serde(default)]
+    pub dispersion: f64,
+    /// Genuine sporadic complaints a day per unit of service size (default 0.04: 微信, size
+    /// 100, draws about four).
+    #[serde(default = "default_sporadic")]
+    pub sporadic_per_day_per_size: f64,
+    /// Shapes of particular outages (by incident and service); the others get the default
+    /// shape, drawn from the seed.
+    #[serde(default)]
+    pub shapes: Vec<OutageShape>,
+}
+
+fn default_sporadic() -> f64 {
+    SPORADIC_PER_DAY_PER_SIZE
+}
+
+/// Sporadic complaints a day per unit of service size, by default.
+pub const SPORADIC_PER_DAY_PER_SIZE: f64 = 0.04;
+
+/// The shape of one injected outage, overriding the default one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutageShape {
+    /// The incident's id.
+    pub incident_id: String,
+    /// The affected service.
+    pub service: String,
+    /// Minutes from onset to the plateau (a ramp that rises quadratically).
+    pub ramp_minutes: f64,
+    /// Complaint rate at the plateau as a multiple of the service's ordinary (sporadic)
+    /// complaint rate, held flat until the end; `None`: scaled by the service's size, as
+    /// the default shape is.
+    pub ratio: Option<f64>,
 }
 
 /// A harmless burst of posts about one service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Burst {
     /// What the burst is about.
     pub kind: BurstKind,
@@ -92,6 +127,9 @@ pub struct Burst {
     pub start: DateTime<FixedOffset>,
     /// How long it lasts, in minutes.
     pub minutes: i64,
+    /// Multiplier of the kind's usual peak (1 when `None`).
+    #[serde(default)]
+    pub scale: Option<f64>,
 }
 
 /// Kinds of harmless bursts.

@@ -7,6 +7,7 @@ use benglema_model::Post;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Timelike};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Gamma};
 
 use crate::services::{self, SERVICES};
 use crate::spec::TAIL_MINUTES;
@@ -22,8 +23,6 @@ const TAG_PLAN: u64 = 5;
 
 /// Share of background traffic that is a confounder.
 const CONFOUNDER_SHARE: f64 = 0.02;
-/// Sporadic complaints a day per unit of service size (微信, size 100, draws about four).
-const SPORADIC_PER_DAY_PER_SIZE: f64 = 0.04;
 /// Mean of [`activity`] over a week, to turn a daily count into a rate that follows it.
 const MEAN_ACTIVITY: f64 = 0.66;
 
@@ -59,6 +58,11 @@ struct OutagePlan {
     tau_recovery: f64,
     /// Recovery posts at the end relative to the complaint peak.
     recovery_share: f64,
+    /// Plateau as a multiple of the service's sporadic complaint rate, held flat (see
+    /// [`crate::OutageShape`]); `None`: the size-scaled default shape.
+    ratio: Option<f64>,
+    /// The service's sporadic complaints a minute at mean activity.
+    sporadic: f64,
     key: u64,
 }
 
@@ -70,6 +74,8 @@ impl OutagePlan {
         } else if m < self.ramp {
             let x = m / self.ramp;
             0.05 + 0.95 * x * x
+        } else if self.ratio.is_some() {
+            1.0
         } else {
             let x = m - self.ramp;
             if x < 45.0 {
@@ -85,7 +91,10 @@ impl OutagePlan {
         if t < self.start || t >= self.end + Duration::minutes(TAIL_MINUTES) {
             return (0.0, 0.0);
         }
-        let scale = self.target.size * self.severity * attention(t);
+        let scale = match self.ratio {
+            Some(r) => r * self.sporadic * activity(t) / MEAN_ACTIVITY,
+            None => self.target.size * self.severity * attention(t),
+        };
         let minutes = |d: Duration| d.num_seconds() as f64 / 60.0;
         if t < self.end {
             (scale * self.shape_down(minutes(t - self.start)), 0.0)
@@ -134,6 +143,8 @@ impl BurstPlan {
 pub struct Simulation {
     seed: u64,
     peak: f64,
+    dispersion: f64,
+    sporadic_per_day_per_size: f64,
     start: DateTime<FixedOffset>,
     end: DateTime<FixedOffset>,
     /// The next minute to generate, in Unix minutes.
@@ -163,17 +174,26 @@ impl Simulation {
                 let end = spec.incident_end(inc)?.with_timezone(&tz);
                 let key = hash_str(&format!("{}\u{1f}{}", inc.incident_id, inc.service));
                 let mut rng = stream(spec.seed, TAG_PLAN ^ key, 0);
+                let shape = spec
+                    .shapes
+                    .iter()
+                    .find(|s| s.incident_id == inc.incident_id && s.service == inc.service);
+                let target = Target::of(&inc.service);
+                let sporadic = target.size * spec.sporadic_per_day_per_size / 1440.0;
+                let ramp = rng.random_range(5.0..15.0);
                 Some(OutagePlan {
                     incident_id: inc.incident_id.clone(),
-                    target: Target::of(&inc.service),
+                    target,
                     symptoms: inc.symptoms.clone(),
                     start,
                     end,
-                    ramp: rng.random_range(5.0..15.0),
+                    ramp: shape.map_or(ramp, |s| s.ramp_minutes.max(0.5)),
                     severity: rng.random_range(0.8..1.2),
                     tau_complaint: rng.random_range(5.0..12.0),
                     tau_recovery: rng.random_range(15.0..30.0),
                     recovery_share: rng.random_range(0.3..0.5),
+                    ratio: shape.and_then(|s| s.ratio),
+                    sporadic,
                     key,
                 })
             })
@@ -196,7 +216,7 @@ impl Simulation {
                 };
                 BurstPlan {
                     kind: b.kind,
-                    peak: (target.size * per_size).max(8.0),
+                    peak: (target.size * per_size).max(8.0) * b.scale.unwrap_or(1.0).max(0.0),
                     target,
                     start: b.start.with_timezone(&tz),
                     minutes: b.minutes.max(0),
@@ -209,6 +229,8 @@ impl Simulation {
         Simulation {
             seed: spec.seed,
             peak: spec.peak_posts_per_minute.max(0.0),
+            dispersion: spec.dispersion.max(0.0),
+            sporadic_per_day_per_size: spec.sporadic_per_day_per_size.max(0.0),
             start: spec.start,
             end: spec.end,
             minute: first,
@@ -218,6 +240,15 @@ impl Simulation {
             buffer: VecDeque::new(),
             next_id: 0,
         }
+    }
+
+    /// The Gamma(1/φ, φ) multiplier of one component's rate in minute `m` (1 when Poisson).
+    fn mix(&self, tag: u64, m: i64) -> f64 {
+        if self.dispersion <= 0.0 {
+            return 1.0;
+        }
+        let mut rng = stream(self.seed, tag ^ 0x4741_4d4d_4100, m);
+        Gamma::new(1.0 / self.dispersion, self.dispersion).map_or(1.0, |g| g.sample(&mut rng))
     }
 
     /// Generates the posts of the next minute into the buffer.
@@ -235,7 +266,10 @@ impl Simulation {
         let mut drafts: Vec<(u32, String, Truth, u64, u64)> = Vec::new();
 
         let mut rng = stream(self.seed, TAG_BACKGROUND, m);
-        let n = poisson(&mut rng, self.peak * activity(mid));
+        let n = poisson(
+            &mut rng,
+            self.peak * activity(mid) * self.mix(TAG_BACKGROUND, m),
+        );
         for _ in 0..n {
             let (text, truth) = if rng.random::<f64>() < CONFOUNDER_SHARE {
                 (words::confounder(&mut rng), Truth::Confounder)
@@ -246,16 +280,22 @@ impl Simulation {
         }
 
         let mut rng = stream(self.seed, TAG_SPORADIC, m);
-        let total: f64 = SERVICES.iter().map(|s| s.size).sum();
-        let per_minute = total * SPORADIC_PER_DAY_PER_SIZE / 1440.0 * activity(mid) / MEAN_ACTIVITY;
-        for _ in 0..poisson(&mut rng, per_minute) {
-            let target = Target::from_service(services::by_size(rng.random()));
-            let text = words::complaint(&mut rng, &target, &[], Stage::Sporadic, hour);
-            let truth = Truth::Complaint {
-                incident_id: SPORADIC.to_owned(),
-                service: target.name.clone(),
-            };
-            push(&mut drafts, &mut rng, text, truth, 0.2);
+        let per_size = self.sporadic_per_day_per_size / 1440.0 * activity(mid) / MEAN_ACTIVITY;
+        // Poisson: one draw for all services, each complaint's service by size. Overdispersed:
+        // each service's count has its own Gamma-mixed rate.
+        if self.dispersion > 0.0 {
+            for (i, svc) in SERVICES.iter().enumerate() {
+                let g = self.mix(TAG_SPORADIC ^ ((i as u64 + 1) << 20), m);
+                for _ in 0..poisson(&mut rng, svc.size * per_size * g) {
+                    sporadic_post(&mut drafts, &mut rng, svc, hour);
+                }
+            }
+        } else {
+            let total: f64 = SERVICES.iter().map(|s| s.size).sum();
+            for _ in 0..poisson(&mut rng, total * per_size) {
+                let svc = services::by_size(rng.random());
+                sporadic_post(&mut drafts, &mut rng, svc, hour);
+            }
         }
 
         for o in &self.outages {
@@ -263,6 +303,8 @@ impl Simulation {
             if c <= 0.0 && r <= 0.0 {
                 continue;
             }
+            let g = self.mix(TAG_INCIDENT ^ o.key, m);
+            let (c, r) = (c * g, r * g);
             let mut rng = stream(self.seed, TAG_INCIDENT ^ o.key, m);
             let stage = if mid >= o.end || (mid - o.start).num_minutes() > 60 {
                 Stage::Lingering
@@ -292,6 +334,7 @@ impl Simulation {
             if rate <= 0.0 {
                 continue;
             }
+            let rate = rate * self.mix(TAG_BURST ^ b.key, m);
             let mut rng = stream(self.seed, TAG_BURST ^ b.key, m);
             for _ in 0..poisson(&mut rng, rate) {
                 let text = words::burst(&mut rng, b.kind, &b.target);
@@ -321,6 +364,22 @@ impl Simulation {
             });
         }
     }
+}
+
+/// Adds one genuine sporadic complaint about `svc`.
+fn sporadic_post(
+    drafts: &mut Vec<(u32, String, Truth, u64, u64)>,
+    rng: &mut ChaCha8Rng,
+    svc: &services::Service,
+    hour: u32,
+) {
+    let target = Target::from_service(svc);
+    let text = words::complaint(rng, &target, &[], Stage::Sporadic, hour);
+    let truth = Truth::Complaint {
+        incident_id: SPORADIC.to_owned(),
+        service: target.name.clone(),
+    };
+    push(drafts, rng, text, truth, 0.2);
 }
 
 /// Adds a draft with a random second, author and repost count (`spread`: chance of any

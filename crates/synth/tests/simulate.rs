@@ -84,6 +84,7 @@ fn short_spec(seed: u64) -> SimSpec {
         service: "抖音".into(),
         start: at("2023-03-29T01:40:00+08:00"),
         minutes: 30,
+        scale: None,
     }];
     spec
 }

@@ -191,6 +191,7 @@ pub fn simulated(n: usize, seed: u64) -> Result<Vec<Example>, TrainError> {
             service: service.into(),
             start: t(start),
             minutes,
+            scale: None,
         });
     }
     let specs = [spec];

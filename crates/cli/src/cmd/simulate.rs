@@ -30,6 +30,17 @@ pub struct Args {
     /// Seed (the same seed gives the same posts).
     #[arg(long, default_value_t = benglema_backtest::BUNDLED_SEED)]
     seed: u64,
+    /// The harder history instead of the labelled incidents: overdispersed counts and
+    /// Pareto-sized harmless bursts calibrated to NAB's real mention counts, ordinary
+    /// complaints at about 0.1 a minute for a large service, and its own outages (sharp
+    /// steps, slow ramps, 6-hour partial degradations, seed-like and undiscovered-service
+    /// outages) from the second day on. Needs --from, --days and --labels-out.
+    #[arg(long, requires_all = ["from", "labels_out"])]
+    hard: bool,
+    /// With --hard: where to write the injected outages as a label file (PRODUCT.md
+    /// contract), for `backtest --labels`.
+    #[arg(long, value_name = "FILE", requires = "hard")]
+    labels_out: Option<PathBuf>,
 }
 
 /// Runs `benglema simulate`.
@@ -45,6 +56,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let specs: Vec<SimSpec> = match (args.from, args.days) {
+        (Some(from), Some(days)) if args.hard => {
+            if !(days > 0.0 && days <= 3660.0) {
+                bail!("--days {days} must be within (0, 3660]");
+            }
+            let spec = SimSpec::hard(args.seed, from, days);
+            let path = args.labels_out.as_ref().expect("clap requires it");
+            let f =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            benglema_labels::write_incidents(&spec.incidents, BufWriter::new(f))?;
+            eprintln!(
+                "benglema simulate: {} outages written to {}",
+                spec.incidents.len(),
+                path.display()
+            );
+            vec![spec]
+        }
         (Some(from), Some(days)) => {
             if !(days > 0.0 && days <= 3660.0) {
                 bail!("--days {days} must be within (0, 3660]");
