@@ -64,6 +64,9 @@ pub struct BacktestOptions {
     pub compare: Vec<(String, DetectorConfig)>,
     /// Name of the main detector in the comparison table.
     pub name: String,
+    /// Minutes from the first post that only prime the detectors: events detected in them
+    /// are not written or scored, and labels starting in them are not covered.
+    pub warm_up_minutes: i64,
 }
 
 /// A detector compared side by side with the main one.
@@ -231,6 +234,24 @@ pub fn run(
     if let Some(w) = r.series.take() {
         w.finish()?;
     }
+    // The warm-up primes the detectors; what it raised is not output.
+    let scored_from = r.minutes.iter().min().copied().unwrap_or(0) + opts.warm_up_minutes.max(0);
+    let primed = |e: &OutageEvent| e.detected_at.timestamp().div_euclid(60) < scored_from;
+    if opts.warm_up_minutes > 0 {
+        r.minutes.retain(|&m| m >= scored_from);
+        r.opened.retain(|_, e| !primed(e));
+        r.latest.retain(|_, e| !primed(e));
+        for rival in &mut r.rivals {
+            rival.opened.retain(|_, e| !primed(e));
+        }
+    }
+    // False alarms raised on the first day that is scored: what a cold start costs.
+    let first_day = |opened: &BTreeMap<String, OutageEvent>, ids: &[String]| {
+        ids.iter()
+            .filter_map(|id| opened.get(id))
+            .filter(|e| e.detected_at.timestamp().div_euclid(60) < scored_from + 1440)
+            .count()
+    };
     let stats = r.detector.engine().stats().clone();
     write_events_csv(&dir.join("events.csv"), r.latest.values())?;
     let seconds = started.elapsed().as_secs_f64();
@@ -255,6 +276,7 @@ pub fn run(
         (m - 60..=m + 60).any(|x| r.minutes.contains(&x))
     };
     let (results, false_alarms) = metrics::score(&r.opened, &opts.labels, &covered);
+    m.first_day_false_alarms = first_day(&r.opened, &false_alarms);
     metrics::summarise(&mut m, results, false_alarms);
     if !r.rivals.is_empty() {
         let mut rows = vec![ModelRow::of(&opts.name, &m)];
@@ -265,6 +287,7 @@ pub fn run(
                 ..Metrics::default()
             };
             let (results, false_alarms) = metrics::score(&rival.opened, &opts.labels, &covered);
+            rm.first_day_false_alarms = first_day(&rival.opened, &false_alarms);
             metrics::summarise(&mut rm, results, false_alarms);
             rows.push(ModelRow::of(&rival.name, &rm));
         }

@@ -75,6 +75,9 @@ pub struct Metrics {
     pub false_alarms: usize,
     /// False alarms per day of replayed data.
     pub false_alarms_per_day: f64,
+    /// False alarms detected on the first scored day (after any warm-up): the cold start.
+    #[serde(default)]
+    pub first_day_false_alarms: usize,
     /// Median detection delay over detected incidents, minutes.
     pub median_delay_minutes: Option<f64>,
     /// Worst detection delay, minutes.
@@ -119,6 +122,9 @@ pub struct ModelRow {
     pub false_alarms: usize,
     /// False alarms per day of replayed data.
     pub false_alarms_per_day: f64,
+    /// See [`Metrics::first_day_false_alarms`].
+    #[serde(default)]
+    pub first_day_false_alarms: usize,
     /// Median detection delay, minutes.
     pub median_delay_minutes: Option<f64>,
     /// Worst detection delay, minutes.
@@ -137,6 +143,7 @@ impl ModelRow {
             precision: m.precision,
             false_alarms: m.false_alarms,
             false_alarms_per_day: m.false_alarms_per_day,
+            first_day_false_alarms: m.first_day_false_alarms,
             median_delay_minutes: m.median_delay_minutes,
             worst_delay_minutes: m.worst_delay_minutes,
         }

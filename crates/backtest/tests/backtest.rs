@@ -35,6 +35,7 @@ fn backtest(inputs: Vec<PathBuf>, out: &Path) -> Metrics {
         series: true,
         compare: Vec::new(),
         name: "cusum".into(),
+        warm_up_minutes: 0,
     };
     run(&opts, &ex, &mut |_| {}).unwrap()
 }

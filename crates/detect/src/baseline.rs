@@ -139,7 +139,12 @@ impl Baseline {
         let mean = (self.share(c) * exposure * self.season(s)).max(c.min_expected);
         Forecast {
             mean,
-            inv_size: self.dispersion(c) + 1.0 / self.evidence(c),
+            inv_size: self.dispersion(c)
+                + if c.level_uncertainty {
+                    1.0 / self.evidence(c)
+                } else {
+                    0.0
+                },
         }
     }
 

@@ -45,6 +45,9 @@ pub struct BaselineConfig {
     pub weekday_factor_rate: f64,
     /// Overdispersion φ of a series that has not learned its own (Var = μ + φμ²).
     pub initial_dispersion: f64,
+    /// Whether the predictive carries the level's own uncertainty (1 / the counts behind
+    /// it); off, the learned level is taken as known.
+    pub level_uncertainty: bool,
     /// Learning rate of the overdispersion.
     pub dispersion_rate: f64,
     /// Counts above this many standard deviations are clipped before learning the

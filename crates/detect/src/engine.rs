@@ -164,6 +164,9 @@ struct OpenEvent {
     last_update: i64,
     quiet_run: u32,
     first_quiet: i64,
+    /// (complaints, expected) of the last `resolve_buckets` buckets.
+    #[serde(default)]
+    window: VecDeque<(u64, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -455,14 +458,28 @@ impl Engine {
                     ev.peak = x;
                     ev.peak_bucket = b;
                 }
-                if x as f64 <= expected * lc.quiet_ratio + lc.quiet_slack {
-                    if ev.quiet_run == 0 {
-                        ev.first_quiet = b;
-                    }
-                    ev.quiet_run += 1;
-                } else {
-                    ev.quiet_run = 0;
+                // Quiet is judged over the last `resolve_buckets` buckets together, not bucket
+                // by bucket: a long partial degradation at a few complaints a minute has
+                // many empty minutes but is not over. The event ends after its last busy
+                // bucket.
+                if x as f64 > expected * lc.quiet_ratio + lc.quiet_slack {
+                    ev.first_quiet = b + 1;
                 }
+                ev.window.push_back((x, expected));
+                if ev.window.len() > lc.resolve_buckets as usize {
+                    ev.window.pop_front();
+                }
+                let (sx, se) = ev
+                    .window
+                    .iter()
+                    .fold((0.0, 0.0), |(a, e), &(x, m)| (a + x as f64, e + m));
+                ev.quiet_run = if ev.window.len() >= lc.resolve_buckets as usize
+                    && sx <= se * lc.quiet_ratio + lc.quiet_slack
+                {
+                    lc.resolve_buckets
+                } else {
+                    0
+                };
                 if ev.quiet_run >= lc.resolve_buckets {
                     emit = Some(EventStatus::Resolved);
                 } else if b - ev.last_update >= lc.min_update_buckets as i64 {
@@ -501,7 +518,8 @@ impl Engine {
                     published_symptom: None,
                     last_update: b,
                     quiet_run: 0,
-                    first_quiet: b,
+                    first_quiet: b + 1,
+                    window: VecDeque::new(),
                 };
                 for r in s.recent.iter().skip(from) {
                     let c = &r.content;

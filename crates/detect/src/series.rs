@@ -87,6 +87,7 @@ impl SeriesConfig {
                 winsor_sigmas: 3.0,
                 level_sigmas: 2.0,
                 initial_dispersion: 0.1,
+                level_uncertainty: true,
                 dispersion_rate: 0.01,
                 dispersion_sigmas: 3.0,
             },

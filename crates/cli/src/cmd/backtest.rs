@@ -46,6 +46,35 @@ pub struct Args {
     /// detector and print one row per setting, best first.
     #[arg(long, conflicts_with = "compare")]
     sweep: bool,
+    /// Prime the detectors on the first DURATION of the input without scoring it (e.g. 6h,
+    /// 1d, 90m): what they raise then is neither written nor counted, and labels starting
+    /// in it are not covered.
+    #[arg(long, value_name = "DURATION")]
+    warm_up: Option<WarmUp>,
+}
+
+/// A warm-up length in minutes, parsed from `90m`, `6h` or `2d`.
+#[derive(Clone, Copy, Debug)]
+pub struct WarmUp(pub i64);
+
+impl std::str::FromStr for WarmUp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not a duration such as 90m, 6h or 2d");
+        let s = s.trim();
+        let (num, unit) = s.split_at(s.len().saturating_sub(1));
+        let n: f64 = num.parse().map_err(|_| bad())?;
+        let per = match unit {
+            "m" => 1.0,
+            "h" => 60.0,
+            "d" => 1440.0,
+            _ => return Err(bad()),
+        };
+        if !(n.is_finite() && n >= 0.0 && n * per <= 3660.0 * 1440.0) {
+            return Err(bad());
+        }
+        Ok(WarmUp((n * per).round() as i64))
+    }
 }
 
 /// The `--sweep` grid around `base`: CUSUM threshold × bank of shift ratios (the old single
@@ -86,8 +115,33 @@ impl Model {
     /// The engine's model kind.
     pub fn kind(self) -> ModelKind {
         match self {
-            Model::Cusum => ModelKind::Cusum,
+            Model::Cusum | Model::Poisson => ModelKind::Cusum,
             Model::Bocpd => ModelKind::Bocpd,
+        }
+    }
+
+    /// `base` with this model: its kind, and for `poisson` the detector as it was before
+    /// the negative-binomial baseline and the CUSUM bank (one Poisson CUSUM at 5×, no
+    /// overdispersion, a level taken as known, a prior worth 20,000 posts).
+    pub fn apply(self, base: &DetectorConfig) -> DetectorConfig {
+        let mut c = base.clone();
+        c.model.kind = self.kind();
+        if self == Model::Poisson {
+            c.cusum.shift_ratios = vec![5.0];
+            c.baseline.initial_dispersion = 0.0;
+            c.baseline.dispersion_rate = 0.0;
+            c.baseline.level_uncertainty = false;
+            c.baseline.prior_posts = 20_000.0;
+        }
+        c
+    }
+
+    /// The name of this model in comparison tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Model::Cusum => "cusum",
+            Model::Bocpd => "bocpd",
+            Model::Poisson => "poisson (before #12)",
         }
     }
 
@@ -100,12 +154,14 @@ impl Model {
 }
 
 /// Models selectable on the command line.
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Model {
-    /// Page's CUSUM.
+    /// A bank of CUSUMs against the negative-binomial baseline (the default).
     Cusum,
     /// Bayesian online change-point detection.
     Bocpd,
+    /// The detector before the negative-binomial baseline: one Poisson CUSUM at 5×.
+    Poisson,
 }
 
 /// The bundled labels.
@@ -179,7 +235,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         None => DetectorConfig::default(),
     };
     if let Some(m) = args.model {
-        config.model.kind = m.kind();
+        config = m.apply(&config);
     }
     let mut compare = if args.sweep {
         sweep_grid(&config)
@@ -187,15 +243,13 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         Vec::new()
     };
     for m in &args.compare {
-        let kind = m.kind();
-        if kind != config.model.kind
+        let c = m.apply(&config);
+        if c != config
             && !compare
                 .iter()
-                .any(|(_, c): &(String, DetectorConfig)| c.model.kind == kind)
+                .any(|(_, x): &(String, DetectorConfig)| *x == c)
         {
-            let mut c = config.clone();
-            c.model.kind = kind;
-            compare.push((Model::name(kind).to_owned(), c));
+            compare.push((m.label().to_owned(), c));
         }
     }
     let opts = BacktestOptions {
@@ -210,6 +264,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         out_dir: args.out.clone(),
         config,
         series: !args.no_series,
+        warm_up_minutes: args.warm_up.map_or(0, |d| d.0),
     };
     let bar = ProgressBar::new_spinner();
     if !std::io::stderr().is_terminal() {
@@ -240,17 +295,29 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
             });
         }
         println!(
-            "\nside by side on the same posts:\n{:<24} {:>7} {:>9} {:>8} {:>13} {:>14} {:>13}",
-            "model", "recall", "precision", "events", "false alarms", "median delay", "worst delay"
+            "\nside by side on the same posts:\n{:<24} {:>7} {:>9} {:>8} {:>15} {:>9} {:>14} {:>13}",
+            "model",
+            "recall",
+            "precision",
+            "events",
+            "false alarms",
+            "first day",
+            "median delay",
+            "worst delay"
         );
         for r in rows {
             println!(
-                "{:<24} {:>7} {:>9} {:>8} {:>13} {:>14} {:>13}",
+                "{:<24} {:>7} {:>9} {:>8} {:>15} {:>9} {:>14} {:>13}",
                 r.name,
                 format!("{}/{}", r.incidents_detected, r.incidents_covered),
                 pct(r.precision),
                 r.events,
-                format!("{} ({:.2}/d)", r.false_alarms, r.false_alarms_per_day),
+                format!(
+                    "{} ({:.1}/wk)",
+                    r.false_alarms,
+                    r.false_alarms_per_day * 7.0
+                ),
+                r.first_day_false_alarms,
                 fmt_minutes(r.median_delay_minutes),
                 fmt_minutes(r.worst_delay_minutes),
             );
