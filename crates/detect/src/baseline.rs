@@ -104,8 +104,8 @@ pub struct Season {
 }
 
 impl Baseline {
-    /// A fresh baseline that starts from pooled experience: the level and dispersion of
-    /// `other` (e.g. the mean of discovered series), with the weight of a prior.
+    /// A fresh baseline that starts from pooled experience (e.g. the mean share and
+    /// overdispersion of discovered series), with the weight of the prior.
     pub fn pooled(c: &BaselineConfig, share: f64, dispersion: f64) -> Self {
         Baseline {
             complaints: share * c.prior_posts,
@@ -118,6 +118,11 @@ impl Baseline {
     /// The learned level (count per unit of exposure).
     pub fn share(&self, c: &BaselineConfig) -> f64 {
         (self.complaints + c.prior_share * c.prior_posts) / (self.exposure + c.prior_posts)
+    }
+
+    /// Whether the data outweighs the prior.
+    pub fn learned(&self, c: &BaselineConfig) -> bool {
+        self.exposure >= c.prior_posts
     }
 
     /// The learned overdispersion φ.

@@ -202,6 +202,10 @@ pub struct EngineState {
     /// Discovered names with a series (or about to get one): at most `discovery.max_series`.
     #[serde(default)]
     admitted: BTreeSet<String>,
+    /// Share and overdispersion learned by discovered series that have expired (a decayed
+    /// mean), for the baseline of the next discovered name.
+    #[serde(default)]
+    pool: Option<(f64, f64)>,
 }
 
 /// The detection engine. See the module documentation.
@@ -411,15 +415,23 @@ impl Engine {
         let cfg = &self.config;
         for name in bucket.services.keys() {
             if !self.state.series.contains_key(name) {
+                let discovered = bucket.services[name].discovered;
+                // A discovered name starts from what discovered series have learned (their
+                // mean share and overdispersion, with the weight of the prior), not from
+                // the prior of a listed service.
+                let baseline = match discovered.then(|| self.discovered_pool()).flatten() {
+                    Some((share, dispersion)) => Baseline::pooled(&cfg.baseline, share, dispersion),
+                    None => Baseline::default(),
+                };
                 self.state.series.insert(
                     name.clone(),
                     Series {
-                        baseline: Baseline::default(),
+                        baseline,
                         model: AnyModel::of_kind(cfg, cfg.model.kind_for(name)),
                         recent: VecDeque::new(),
                         event: None,
                         cooldown: 0,
-                        discovered: bucket.services[name].discovered,
+                        discovered,
                         last_complaint: b,
                     },
                 );
@@ -580,6 +592,27 @@ impl Engine {
 }
 
 impl Engine {
+    /// The pooled share and overdispersion of discovered series: the mean over live ones
+    /// that have learned, else what expired ones left.
+    fn discovered_pool(&self) -> Option<(f64, f64)> {
+        let c = &self.config.baseline;
+        let live: Vec<(f64, f64)> = self
+            .state
+            .series
+            .values()
+            .filter(|s| s.discovered && s.baseline.learned(c))
+            .map(|s| (s.baseline.share(c), s.baseline.dispersion(c)))
+            .collect();
+        if live.is_empty() {
+            return self.state.pool;
+        }
+        let n = live.len() as f64;
+        let (a, b) = live
+            .iter()
+            .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y));
+        Some((a / n, b / n))
+    }
+
     /// Decays the discovery sketch and drops discovered series that have been quiet for
     /// `discovery.expiry_buckets` with no open event and no cool-down, unless a still-open
     /// bucket holds posts about them.
@@ -608,6 +641,17 @@ impl Engine {
             .cloned()
             .collect();
         for name in expired {
+            if let Some(s) = st.series.get(&name) {
+                // Remember what the expiring series learned, for the next discovered name.
+                let (share, phi) = (
+                    s.baseline.share(&self.config.baseline),
+                    s.baseline.dispersion(&self.config.baseline),
+                );
+                st.pool = Some(match st.pool {
+                    Some((a, b)) => (0.8 * a + 0.2 * share, 0.8 * b + 0.2 * phi),
+                    None => (share, phi),
+                });
+            }
             st.series.remove(&name);
             st.admitted.remove(&name);
             st.stats.discovered_expired += 1;

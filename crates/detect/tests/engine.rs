@@ -395,6 +395,13 @@ fn discovered_services_are_found_and_memory_stays_bounded() {
         "小红书 did not expire"
     );
     assert!(stats.discovered_expired >= 1);
+    // What the expired series learned is pooled for the next discovered name.
+    let pool = &state["pool"];
+    assert!(
+        pool.as_array()
+            .is_some_and(|p| p[0].as_f64().unwrap() > 0.0),
+        "no pooled baseline: {pool}"
+    );
 }
 
 #[test]
@@ -466,4 +473,123 @@ fn family_names_raise_no_event_of_their_own() {
         "{services:?}"
     );
     assert!(!services.contains("零钱通"), "{services:?}");
+}
+
+/// A stream of one service's complaints with an ordinary rate of `base` a minute, Gamma-mixed
+/// each minute (overdispersion `phi`, as on real counts), against 40 posts a minute, with
+/// `rate(minute)` the multiplier of the ordinary rate (1 when normal).
+fn overdispersed(
+    seed: u64,
+    minutes: i64,
+    base: f64,
+    phi: f64,
+    rate: &dyn Fn(i64) -> f64,
+) -> Vec<Post> {
+    use rand_distr::Gamma;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let gamma = Gamma::new(1.0 / phi, phi).unwrap();
+    let mut out = Vec::new();
+    for m in 0..minutes {
+        let posts = Poisson::new(40.0).unwrap().sample(&mut rng) as u64;
+        let lambda = base * rate(m) * gamma.sample(&mut rng);
+        let complaints = if lambda > 0.0 {
+            Poisson::new(lambda).unwrap().sample(&mut rng) as u64
+        } else {
+            0
+        };
+        for k in 0..posts + complaints {
+            out.push(Post {
+                id: format!("o{m}-{k}"),
+                at: T0 + m * 60 + rng.random_range(0..60),
+                signal: (k >= posts).then(|| complaint("微信", "登录")),
+            });
+        }
+    }
+    out.sort_by_key(|p| p.at);
+    out
+}
+
+fn opened(out: &[Output]) -> Vec<&OutageEvent> {
+    events(out)
+        .into_iter()
+        .filter(|e| e.status == EventStatus::Open)
+        .collect()
+}
+
+#[test]
+fn a_cold_start_raises_no_more_false_alarms_than_a_later_day() {
+    // Ten days of a service whose ordinary complaint rate is 0.1 a minute, overdispersed:
+    // the engine starts knowing nothing about it, so its first day is judged against a
+    // wide predictive. The day-one alarms of the issue (1, 1 and 2 complaints in three of
+    // 17 minutes) are ordinary here.
+    let mut per_day = [0usize; 10];
+    for seed in 0..5 {
+        let posts = overdispersed(100 + seed, 10 * 1440, 0.1, 0.24, &|_| 1.0);
+        let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+        let mut out = Vec::new();
+        run(&mut engine, &posts, &mut out);
+        engine.flush(&mut out);
+        for e in opened(&out) {
+            per_day[((e.detected_at.timestamp() - T0) / 86_400) as usize] += 1;
+        }
+    }
+    assert_eq!(
+        per_day[0], 0,
+        "false alarms by day over 5 streams: {per_day:?}"
+    );
+    assert!(per_day.iter().sum::<usize>() <= 2, "{per_day:?}");
+}
+
+#[test]
+fn every_onset_shape_is_caught_early() {
+    // Two days to learn an ordinary 0.3 complaints a minute, then a sharp 50× step, a
+    // 20-minute ramp to 8× and a 6-hour degradation at 7×, a day apart.
+    let (sharp, ramp, long) = (2 * 1440 + 600, 3 * 1440 + 600, 4 * 1440 + 300);
+    let shape = move |m: i64| {
+        if (sharp..sharp + 60).contains(&m) {
+            50.0
+        } else if (ramp..ramp + 90).contains(&m) {
+            1.0 + 7.0 * ((m - ramp) as f64 / 20.0).min(1.0)
+        } else if (long..long + 360).contains(&m) {
+            7.0
+        } else {
+            1.0
+        }
+    };
+    let posts = overdispersed(9, 5 * 1440 + 600, 0.3, 0.24, &shape);
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut out = Vec::new();
+    run(&mut engine, &posts, &mut out);
+    engine.flush(&mut out);
+    let evs = opened(&out);
+    let delay = |start: i64| {
+        evs.iter()
+            .map(|e| (e.detected_at.timestamp() - T0) / 60 - start)
+            .filter(|d| (0..120).contains(d))
+            .min()
+    };
+    assert!(
+        delay(sharp).is_some_and(|d| d <= 2),
+        "sharp: {:?}",
+        delay(sharp)
+    );
+    assert!(
+        delay(ramp).is_some_and(|d| d <= 15),
+        "ramp: {:?}",
+        delay(ramp)
+    );
+    assert!(
+        delay(long).is_some_and(|d| d <= 15),
+        "degradation: {:?}",
+        delay(long)
+    );
+    // The 6-hour degradation, with its many empty minutes, is one event.
+    let during = |a: i64, b: i64| {
+        evs.iter()
+            .filter(|e| (a..b).contains(&((e.started_at.timestamp() - T0) / 60)))
+            .count()
+    };
+    assert_eq!(during(long - 10, long + 360), 1, "{evs:#?}");
+    // Overdispersed noise at 0.3 a minute may raise one alarm of its own in five days.
+    assert!(evs.len() <= 4, "{evs:#?}");
 }
