@@ -166,6 +166,27 @@ fn bad_files_and_flags_get_one_clear_line() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--frobnicate"), "{}", stderr(&o));
+
+    let o = benglema()
+        .args(["backtest", "--warm-up", "5x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a duration such as 90m, 6h or 2d"),
+        "{}",
+        stderr(&o)
+    );
+
+    // The harder history writes its own labels, so it needs somewhere to put them.
+    let o = benglema()
+        .args(["simulate", "--hard", "--out", "/tmp/x.jsonl", "--from"])
+        .arg("2024-03-04T00:00:00+08:00")
+        .args(["--days", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--labels-out"), "{}", stderr(&o));
 }
 
 #[test]

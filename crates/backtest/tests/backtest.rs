@@ -26,6 +26,10 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn backtest(inputs: Vec<PathBuf>, out: &Path) -> Metrics {
+    backtest_warm(inputs, out, 0)
+}
+
+fn backtest_warm(inputs: Vec<PathBuf>, out: &Path, warm_up_minutes: i64) -> Metrics {
     let ex = Extractor::embedded();
     let opts = BacktestOptions {
         inputs,
@@ -35,7 +39,7 @@ fn backtest(inputs: Vec<PathBuf>, out: &Path) -> Metrics {
         series: true,
         compare: Vec::new(),
         name: "cusum".into(),
-        warm_up_minutes: 0,
+        warm_up_minutes,
     };
     run(&opts, &ex, &mut |_| {}).unwrap()
 }
@@ -160,4 +164,31 @@ fn every_format_replays_to_the_same_events_and_bad_rows_are_rejected() {
         assert_eq!(events_of(&m, &out), want, "{name}");
         assert_eq!(m.incidents_detected, base.incidents_detected, "{name}");
     }
+}
+
+#[test]
+fn a_warm_up_primes_without_scoring() {
+    // One simulated day around the 2021 incident (09:00): with a 12-hour warm-up the
+    // incident falls inside it, so it is neither covered nor written; after it, the day's
+    // second half is scored.
+    let dir = tmp("warm");
+    let from = chrono::DateTime::parse_from_rfc3339("2021-10-18T00:00:00+08:00").unwrap();
+    let mut spec = benglema_synth::SimSpec::new(5, from, from + chrono::Duration::days(1));
+    spec.incidents = labels();
+    let mut text = String::new();
+    for s in benglema_synth::simulate(&spec) {
+        text.push_str(&s.post.to_json());
+        text.push('\n');
+    }
+    let input = dir.join("day.jsonl");
+    std::fs::write(&input, text).unwrap();
+    let cold = backtest_warm(vec![input.clone()], &dir.join("cold"), 0);
+    assert_eq!((cold.incidents_covered, cold.incidents_detected), (1, 1));
+    let warm = backtest_warm(vec![input], &dir.join("warm"), 12 * 60);
+    assert_eq!(warm.incidents_covered, 0, "{:#?}", warm.incidents);
+    assert_eq!(warm.events, 0);
+    assert!((warm.days - 0.5).abs() < 0.01, "{}", warm.days);
+    let csv = std::fs::read_to_string(dir.join("warm").join("events.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
+    assert_eq!(warm.first_day_false_alarms, 0);
 }

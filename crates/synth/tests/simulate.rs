@@ -481,3 +481,65 @@ fn bursts_talk_about_their_service_without_complaining() {
         }
     }
 }
+
+/// Per-5-minute counts of 微信's sporadic complaints over a simulated day: (mean, variance).
+fn sporadic_wechat(spec: &SimSpec) -> (f64, f64) {
+    let mut counts = vec![0f64; 288];
+    let t0 = spec.start.timestamp();
+    for s in simulate(spec) {
+        if let Truth::Complaint {
+            incident_id,
+            service,
+        } = &s.truth
+        {
+            if incident_id == benglema_synth::SPORADIC && service == "微信" {
+                counts[((s.post.created_at.timestamp() - t0) / 300) as usize] += 1.0;
+            }
+        }
+    }
+    let n = counts.len() as f64;
+    let mean = counts.iter().sum::<f64>() / n;
+    let var = counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / n;
+    (mean, var)
+}
+
+#[test]
+fn the_hard_history_is_overdispersed_and_labels_its_own_outages() {
+    let from = at("2024-03-04T00:00:00+08:00");
+    let spec = SimSpec::hard(3, from, 21.0);
+    // An outage every 1.5 days from the second day on, every shape among them.
+    assert!(
+        (11..=16).contains(&spec.incidents.len()),
+        "{}",
+        spec.incidents.len()
+    );
+    assert!(spec
+        .incidents
+        .iter()
+        .all(|i| i.start.unwrap() >= from + chrono::Duration::days(1)));
+    for kind in ["sharp", "ramp", "degradation", "seeded", "discovered"] {
+        assert!(
+            spec.incidents.iter().any(|i| i.incident_id.ends_with(kind)),
+            "{kind}"
+        );
+    }
+    assert_eq!(spec.shapes.len(), spec.incidents.len());
+    assert!(spec.bursts.len() >= 40, "{} bursts", spec.bursts.len());
+    assert!(spec
+        .bursts
+        .iter()
+        .all(|b| b.scale.is_some_and(|s| s >= 1.0)));
+
+    // One clear day: 微信's ordinary complaints about 0.1 a minute, and overdispersed (a
+    // Gamma-mixed rate has variance above its mean; Poisson counts have them equal, but the
+    // daily rhythm adds a little to both).
+    let mut day = SimSpec::hard(3, from, 1.0);
+    let (mean, var) = sporadic_wechat(&day);
+    assert!((0.25..1.0).contains(&mean), "{mean} per 5 minutes");
+    day.dispersion = 0.0;
+    let (pmean, pvar) = sporadic_wechat(&day);
+    assert!(
+        var / mean > pvar / pmean + 0.15,
+        "{var}/{mean} vs Poisson {pvar}/{pmean}"
+    );
+}
