@@ -57,7 +57,12 @@ impl Forecast {
             return x * rho.ln() - (m1 - m0);
         }
         let r = 1.0 / self.inv_size;
-        r * ((r + m0) / (r + m1)).ln() + x * (rho * (r + m0) / (r + m1)).ln()
+        let shrink = (r + m0) / (r + m1);
+        // Most buckets of most series are empty: one logarithm then, not two.
+        if x == 0.0 {
+            return r * shrink.ln();
+        }
+        r * shrink.ln() + x * (rho * shrink).ln()
     }
 }
 
