@@ -170,7 +170,7 @@ impl Baseline {
         let (mu, sd) = (f.mean, f.sd());
         // Nothing is clipped while the prior outweighs the data: a level that knows nothing
         // cannot tell a burst from the series' ordinary scale.
-        let trusted = self.exposure >= c.prior_posts;
+        let trusted = self.learned(c);
         // The level's bounds: ± `level_sigmas` in square-root space (sd of √X ≈ sd / 2√μ),
         // which follows the skew of counts; the upper one at least the Cornish–Fisher
         // quantile (skew term (z² − 1)/6 · κ₃/σ², κ₃/σ² = 1 + 2φμ for a negative binomial),

@@ -162,7 +162,7 @@ struct OpenEvent {
     published_peak: u64,
     published_symptom: Option<String>,
     last_update: i64,
-    quiet_run: u32,
+    /// The bucket after the last busy one: where the event ends if it resolves.
     first_quiet: i64,
     /// (complaints, expected) of the last `resolve_buckets` buckets.
     #[serde(default)]
@@ -485,14 +485,9 @@ impl Engine {
                     .window
                     .iter()
                     .fold((0.0, 0.0), |(a, e), &(x, m)| (a + x as f64, e + m));
-                ev.quiet_run = if ev.window.len() >= lc.resolve_buckets as usize
-                    && sx <= se * lc.quiet_ratio + lc.quiet_slack
-                {
-                    lc.resolve_buckets
-                } else {
-                    0
-                };
-                if ev.quiet_run >= lc.resolve_buckets {
+                let quiet = ev.window.len() >= lc.resolve_buckets as usize
+                    && sx <= se * lc.quiet_ratio + lc.quiet_slack;
+                if quiet {
                     emit = Some(EventStatus::Resolved);
                 } else if b - ev.last_update >= lc.min_update_buckets as i64 {
                     let grew = ev.peak as f64 >= ev.published_peak as f64 * lc.update_peak_factor;
@@ -529,7 +524,6 @@ impl Engine {
                     published_peak: 0,
                     published_symptom: None,
                     last_update: b,
-                    quiet_run: 0,
                     first_quiet: b + 1,
                     window: VecDeque::new(),
                 };
