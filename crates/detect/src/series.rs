@@ -10,11 +10,13 @@
 //! score per row: a row's `score` is high where a change *starts*, not for as long as it
 //! lasts. When the bank's statistic crosses the threshold the row alarms, its score is
 //! graded by how the evidence compares with this series' own typical daily peak of evidence
-//! (an exponentially weighted mean of log daily maxima, so a series that is always bursty
-//! needs a larger burst to score high), the bank restarts, and for `refractory_rows` the
-//! series only learns. Other rows score below one half, in proportion to the evidence. The
+//! (the mean of log daily maxima over the last two weeks, so a series that is always bursty
+//! needs a larger burst to score high), the bank restarts, and for `refractory_rows` (a
+//! day) the series only learns: one announcement per series per day at most. Other rows score below one half, in proportion to the evidence. The
 //! baseline learns from every row, robustly, so after a level shift it follows the new level
 //! and the series recovers. Causal by construction: row t's output depends on rows ≤ t only.
+
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +28,7 @@ use crate::{BaselineConfig, CusumConfig};
 ///
 /// [`SeriesConfig::for_bucket`] gives the defaults `detect-series` uses (chosen on NAB's
 /// realTweets, see README): CUSUMs for 3, 5, 10, 20 and 50 times the expectation, 30 nats
-/// to alarm, a three-day half-life, and half a day of refractory rows after an alarm.
+/// to alarm, a three-day half-life, and a day of refractory rows after an alarm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesConfig {
     /// The baseline (exposure 1 per row).
@@ -37,8 +39,8 @@ pub struct SeriesConfig {
     pub refractory_rows: u32,
     /// Rows per day, for the daily peak of evidence.
     pub rows_per_day: u32,
-    /// Weight kept by the mean of log daily peaks per day.
-    pub peak_keep: f64,
+    /// Days of daily peaks of evidence the typical peak is the mean (of logs) of.
+    pub peak_days: usize,
 }
 
 /// The output for one row.
@@ -61,8 +63,8 @@ pub struct SeriesDetector {
     rows: u64,
     refractory: u32,
     day_peak: f64,
-    peak_sum: f64,
-    peak_weight: f64,
+    /// The last `peak_days` daily peaks of the bank's statistic, oldest first.
+    peaks: VecDeque<f64>,
 }
 
 impl SeriesConfig {
@@ -96,9 +98,9 @@ impl SeriesConfig {
                 threshold: 30.0,
                 min_complaints: 0,
             },
-            refractory_rows: (per_day / 2.0).round().max(1.0) as u32,
+            refractory_rows: per_day.round().max(1.0) as u32,
             rows_per_day: per_day.round().max(1.0) as u32,
-            peak_keep: 0.9,
+            peak_days: 14,
         }
     }
 }
@@ -113,8 +115,7 @@ impl SeriesDetector {
             rows: 0,
             refractory: 0,
             day_peak: 0.0,
-            peak_sum: 0.0,
-            peak_weight: 0.0,
+            peaks: VecDeque::new(),
         }
     }
 
@@ -131,8 +132,10 @@ impl SeriesDetector {
         let stat = self.model.step_value(value, forecast).statistic;
         self.day_peak = self.day_peak.max(stat);
         if self.rows % c.rows_per_day as u64 == c.rows_per_day as u64 - 1 {
-            self.peak_sum = self.peak_sum * c.peak_keep + self.day_peak.ln_1p();
-            self.peak_weight = self.peak_weight * c.peak_keep + 1.0;
+            self.peaks.push_back(self.day_peak);
+            if self.peaks.len() > c.peak_days.max(1) {
+                self.peaks.pop_front();
+            }
             self.day_peak = 0.0;
         }
         self.rows += 1;
@@ -142,10 +145,10 @@ impl SeriesDetector {
             self.model.reset();
             (0.0, false)
         } else if stat > h {
-            let typical = if self.peak_weight > 0.0 {
-                self.peak_sum / self.peak_weight
-            } else {
+            let typical = if self.peaks.is_empty() {
                 h.ln_1p()
+            } else {
+                self.peaks.iter().map(|p| p.ln_1p()).sum::<f64>() / self.peaks.len() as f64
             };
             self.refractory = c.refractory_rows;
             self.model.reset();
@@ -194,9 +197,9 @@ mod tests {
             high += (s.score > 0.5) as usize;
         }
         // The change alarms within a few rows; 100 rows at 5× may alarm again after the
-        // refractory half day, but the score is not a plateau.
+        // refractory day, but the score is not a plateau.
         assert!((600..=603).contains(&alarms[0]), "{alarms:?}");
-        assert!(alarms.len() <= 1 + 100 / 12, "{alarms:?}");
+        assert!(alarms.len() <= 1 + 100 / 24, "{alarms:?}");
         assert_eq!(high, alarms.len());
     }
 
