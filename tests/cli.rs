@@ -101,6 +101,54 @@ fn classify_sample_runs_on_the_bundled_posts() {
 }
 
 #[test]
+fn export_into_a_closed_pipe_is_not_an_error() {
+    use benglema_model::{EventStatus, OutageEvent, Severity};
+    // 12,000 event states, far more than a pipe buffer holds, read by `| head -1`.
+    let t = chrono::DateTime::parse_from_rfc3339("2021-10-18T09:00:00+08:00").unwrap();
+    let mut text = String::new();
+    for i in 0..12_000 {
+        let e = OutageEvent {
+            event_id: format!("20211018-0900-{i:08x}"),
+            service: "微信".into(),
+            status: EventStatus::Open,
+            started_at: t,
+            detected_at: t,
+            peak_at: t,
+            ended_at: None,
+            peak_rate: 12.0,
+            baseline_rate: 0.1,
+            severity: Severity::Moderate,
+            score: 14.5,
+            complaints: 40,
+            symptoms: vec![("登录".into(), 1.0)],
+            top_terms: vec!["登录".into()],
+            sample_post_ids: vec!["p1".into()],
+        };
+        text.push_str(&serde_json::to_string(&e).unwrap());
+        text.push('\n');
+    }
+    let input = std::env::temp_dir().join(format!("benglema-pipe-{}.jsonl", std::process::id()));
+    std::fs::write(&input, text).unwrap();
+    for format in ["csv", "jsonl"] {
+        let mut child = benglema()
+            .args(["export", "--format", format, "--input"])
+            .arg(&input)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_file(&input);
+}
+
+#[test]
 fn closed_stdout_is_not_an_error() {
     let mut child = benglema()
         .args(["classify", "--sample"])

@@ -5,12 +5,14 @@
 #[non_exhaustive]
 pub enum BacktestError {
     /// An input or output file could not be opened, read or written.
-    #[error("{path}: {message}")]
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: String,
-        /// What went wrong.
-        message: String,
+        /// What went wrong (an `std::io::Error` where there was one, so that a caller can
+        /// tell a closed pipe from a full disk).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// An input whose format is not known.
     #[error("{path}: unknown input format; use .jsonl (optionally .gz or .zst), .csv or .parquet")]
@@ -31,9 +33,12 @@ pub enum BacktestError {
     Labels(#[from] benglema_labels::LabelsError),
 }
 
-pub(crate) fn io(path: &std::path::Path, e: impl std::fmt::Display) -> BacktestError {
+pub(crate) fn io(
+    path: &std::path::Path,
+    e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> BacktestError {
     BacktestError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source: e.into(),
     }
 }

@@ -107,9 +107,9 @@ fn sentences_of(line: &str, out: &mut Vec<String>) {
 impl Article {
     /// Reads and parses an article file.
     pub fn read(path: &Path) -> Result<Article, LabelsError> {
-        let bytes = std::fs::read(path).map_err(|e| LabelsError::Io {
+        let bytes = std::fs::read(path).map_err(|source| LabelsError::Io {
             path: path.display().to_string(),
-            message: e.to_string(),
+            source,
         })?;
         let text = String::from_utf8_lossy(&bytes);
         Ok(Article::parse(&text, &path.display().to_string()))

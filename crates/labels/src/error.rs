@@ -5,12 +5,12 @@
 #[non_exhaustive]
 pub enum LabelsError {
     /// A file could not be read or written.
-    #[error("{path}: {message}")]
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: String,
         /// The OS error.
-        message: String,
+        source: std::io::Error,
     },
     /// The CSV is malformed or lacks a column.
     #[error("{path}: {message}")]

@@ -18,9 +18,9 @@ fn csv_err(path: &str, e: impl std::fmt::Display) -> LabelsError {
 
 /// Reads and validates an incident label file.
 pub fn read_incidents(path: &Path) -> Result<Vec<Incident>, LabelsError> {
-    let bytes = std::fs::read(path).map_err(|e| LabelsError::Io {
+    let bytes = std::fs::read(path).map_err(|source| LabelsError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     })?;
     parse_incidents(&bytes, &path.display().to_string())
 }

@@ -18,13 +18,15 @@ pub enum StreamError {
     /// A bad setting (flag, config file or `-X` property).
     #[error("{0}")]
     Config(String),
-    /// A file could not be read or written.
-    #[error("{path}: {message}")]
+    /// A file (or the output stream) could not be read or written.
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// What went wrong.
-        message: String,
+        /// What went wrong (an `std::io::Error` where there was one, so that a caller can
+        /// tell a closed pipe from a full disk).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A checkpoint could not be encoded or decoded.
     #[error("detector state {key}: {message}")]
@@ -57,10 +59,24 @@ impl StreamError {
     }
 
     /// An I/O error with its path.
-    pub fn io(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> Self {
+    pub fn io(
+        path: impl Into<PathBuf>,
+        e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         StreamError::Io {
             path: path.into(),
-            message: e.to_string(),
+            source: e.into(),
+        }
+    }
+
+    /// A polars error with its path, keeping the `std::io::Error` inside one (polars does
+    /// not expose it as a source).
+    pub fn polars(path: impl Into<PathBuf>, e: polars::prelude::PolarsError) -> Self {
+        match e {
+            polars::prelude::PolarsError::IO { error, .. } => {
+                Self::io(path, std::io::Error::new(error.kind(), error.to_string()))
+            }
+            other => Self::io(path, other),
         }
     }
 }

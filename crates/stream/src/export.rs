@@ -143,7 +143,7 @@ pub fn write(
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> Result<(), StreamError> {
-    let pl = |e: PolarsError| StreamError::io("<output>", e);
+    let pl = |e: PolarsError| StreamError::polars("<output>", e);
     match format {
         ExportFormat::Jsonl => {
             for e in events {

@@ -32,12 +32,12 @@ use serde::Serialize;
 #[non_exhaustive]
 pub enum TrainError {
     /// A data file could not be read.
-    #[error("cannot read {path}: {message}")]
+    #[error("cannot read {path}: {source}")]
     Io {
         /// The file.
         path: String,
         /// The OS error.
-        message: String,
+        source: std::io::Error,
     },
     /// A data file is malformed.
     #[error("{path}: {message}")]
@@ -72,9 +72,9 @@ impl Example {
 }
 
 fn read(path: &Path) -> Result<String, TrainError> {
-    std::fs::read_to_string(path).map_err(|e| TrainError::Io {
+    std::fs::read_to_string(path).map_err(|source| TrainError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     })
 }
 
