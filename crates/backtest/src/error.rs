@@ -31,6 +31,9 @@ pub enum BacktestError {
     /// Label or config problems.
     #[error(transparent)]
     Labels(#[from] benglema_labels::LabelsError),
+    /// Detector parameters out of range.
+    #[error(transparent)]
+    Detector(#[from] benglema_detect::DetectError),
 }
 
 pub(crate) fn io(

@@ -159,7 +159,7 @@ pub fn run(
             EngineOptions {
                 series: opts.series,
             },
-        ),
+        )?,
         out: Vec::new(),
         opened: BTreeMap::new(),
         latest: BTreeMap::new(),
@@ -174,12 +174,14 @@ pub fn run(
         rivals: opts
             .compare
             .iter()
-            .map(|(name, config)| Rival {
-                name: name.clone(),
-                detector: Detector::new(extractor, config.clone(), EngineOptions::default()),
-                opened: BTreeMap::new(),
+            .map(|(name, config)| {
+                Ok(Rival {
+                    name: name.clone(),
+                    detector: Detector::new(extractor, config.clone(), EngineOptions::default())?,
+                    opened: BTreeMap::new(),
+                })
             })
-            .collect(),
+            .collect::<Result<_, BacktestError>>()?,
         extractor,
     };
     let mut records = 0u64;

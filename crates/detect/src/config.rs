@@ -193,7 +193,9 @@ impl DetectorConfig {
         self.time.display_zone.parse().expect("validated zone")
     }
 
-    fn validate(&self) -> Result<(), DetectError> {
+    /// Checks every parameter; [`Engine::new`](crate::Engine::new) calls it, so a config
+    /// edited in code after parsing is checked too.
+    pub fn validate(&self) -> Result<(), DetectError> {
         let bad = |m: String| Err(DetectError::Config(m));
         if !(1..=86_400).contains(&self.time.bucket_seconds) {
             return bad(format!(

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{Baseline, Season};
 use crate::discovery::Candidates;
 use crate::model::{AnyModel, ChangePointModel};
-use crate::DetectorConfig;
+use crate::{DetectError, DetectorConfig};
 
 /// Empty buckets stepped through at most when the input jumps ahead; a longer gap is a gap
 /// in the data, and the series' runs restart after it.
@@ -237,19 +237,25 @@ fn top(map: &BTreeMap<String, u64>) -> Option<&String> {
 }
 
 impl Engine {
-    /// A fresh engine.
-    pub fn new(config: DetectorConfig, options: EngineOptions) -> Self {
+    /// A fresh engine; fails when a parameter is out of range (see
+    /// [`DetectorConfig::validate`]), e.g. a zero bucket width.
+    pub fn new(config: DetectorConfig, options: EngineOptions) -> Result<Self, DetectError> {
         Self::restore(config, options, EngineState::default())
     }
 
-    /// An engine resuming from a snapshot.
-    pub fn restore(config: DetectorConfig, options: EngineOptions, state: EngineState) -> Self {
-        Engine {
+    /// An engine resuming from a snapshot; fails like [`Engine::new`].
+    pub fn restore(
+        config: DetectorConfig,
+        options: EngineOptions,
+        state: EngineState,
+    ) -> Result<Self, DetectError> {
+        config.validate()?;
+        Ok(Engine {
             zone: config.zone(),
             config,
             options,
             state,
-        }
+        })
     }
 
     /// A copy of the state, to checkpoint.

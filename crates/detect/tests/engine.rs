@@ -143,7 +143,7 @@ fn wechat_outage() -> (Vec<Post>, i64) {
 
 fn outage_with(config: DetectorConfig) {
     let (posts, start) = wechat_outage();
-    let mut engine = Engine::new(config, EngineOptions::default());
+    let mut engine = Engine::new(config, EngineOptions::default()).unwrap();
     let mut out = Vec::new();
     run(&mut engine, &posts, &mut out);
     engine.flush(&mut out);
@@ -191,7 +191,7 @@ fn outage_with(config: DetectorConfig) {
 #[test]
 fn no_alarm_on_a_month_of_seasonal_noise() {
     let posts = stream(2, 30 * 1440, &[]);
-    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default()).unwrap();
     let mut out = Vec::new();
     run(&mut engine, &posts, &mut out);
     engine.flush(&mut out);
@@ -216,13 +216,13 @@ fn restoring_a_snapshot_reproduces_an_uninterrupted_run() {
         }],
     );
     let options = EngineOptions { series: true };
-    let mut whole = Engine::new(DetectorConfig::default(), options);
+    let mut whole = Engine::new(DetectorConfig::default(), options).unwrap();
     let mut a = Vec::new();
     run(&mut whole, &posts, &mut a);
     whole.flush(&mut a);
 
     for cut in [1, posts.len() / 3, posts.len() * 3 / 4 + 17] {
-        let mut first = Engine::new(DetectorConfig::default(), options);
+        let mut first = Engine::new(DetectorConfig::default(), options).unwrap();
         let mut b = Vec::new();
         run(&mut first, &posts[..cut], &mut b);
         let json = serde_json::to_string(&first.snapshot()).unwrap();
@@ -231,7 +231,8 @@ fn restoring_a_snapshot_reproduces_an_uninterrupted_run() {
             DetectorConfig::default(),
             options,
             serde_json::from_str(&json).unwrap(),
-        );
+        )
+        .unwrap();
         run(&mut second, &posts[cut..], &mut b);
         second.flush(&mut b);
         assert_eq!(a.len(), b.len(), "cut at {cut}: output count");
@@ -250,7 +251,8 @@ fn restoring_a_snapshot_reproduces_an_uninterrupted_run() {
 
 #[test]
 fn late_duplicate_and_idle_posts_are_accounted() {
-    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions { series: true });
+    let mut engine =
+        Engine::new(DetectorConfig::default(), EngineOptions { series: true }).unwrap();
     let mut out = Vec::new();
     let sig = complaint("微信", "登录");
     let obs = |id: &'static str, at: i64| Observation {
@@ -301,7 +303,7 @@ fn late_duplicate_and_idle_posts_are_accounted() {
 
 #[test]
 fn a_gap_of_days_does_not_step_every_empty_minute() {
-    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default()).unwrap();
     let mut out = Vec::new();
     let obs = |id: &'static str, at: i64| Observation {
         id,
@@ -360,7 +362,7 @@ fn discovered_services_are_found_and_memory_stays_bounded() {
     posts.sort_by_key(|p| p.at);
     let config = DetectorConfig::default();
     let d = config.discovery.clone();
-    let mut engine = Engine::new(config.clone(), EngineOptions::default());
+    let mut engine = Engine::new(config.clone(), EngineOptions::default()).unwrap();
     let mut out = Vec::new();
     let mut most = 0;
     for (i, p) in posts.iter().enumerate() {
@@ -408,7 +410,7 @@ fn discovered_services_are_found_and_memory_stays_bounded() {
 fn discovery_can_be_switched_off() {
     let mut config = DetectorConfig::default();
     config.discovery.enabled = false;
-    let mut engine = Engine::new(config, EngineOptions::default());
+    let mut engine = Engine::new(config, EngineOptions::default()).unwrap();
     let mut out = Vec::new();
     let posts: Vec<Post> = (0..600)
         .map(|i| Post {
@@ -440,7 +442,7 @@ fn the_model_can_be_chosen_per_series() {
             rate: 20.0,
         }],
     );
-    let mut engine = Engine::new(config, EngineOptions::default());
+    let mut engine = Engine::new(config, EngineOptions::default()).unwrap();
     let mut out = Vec::new();
     run(&mut engine, &posts, &mut out);
     engine.flush(&mut out);
@@ -462,7 +464,7 @@ fn family_names_raise_no_event_of_their_own() {
             s.related = vec!["零钱通".to_owned()];
         }
     }
-    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default()).unwrap();
     let mut out = Vec::new();
     run(&mut engine, &posts, &mut out);
     engine.flush(&mut out);
@@ -525,7 +527,7 @@ fn a_cold_start_raises_no_more_false_alarms_than_a_later_day() {
     let mut per_day = [0usize; 10];
     for seed in 0..5 {
         let posts = overdispersed(100 + seed, 10 * 1440, 0.1, 0.24, &|_| 1.0);
-        let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+        let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default()).unwrap();
         let mut out = Vec::new();
         run(&mut engine, &posts, &mut out);
         engine.flush(&mut out);
@@ -557,7 +559,7 @@ fn every_onset_shape_is_caught_early() {
         }
     };
     let posts = overdispersed(9, 5 * 1440 + 600, 0.3, 0.24, &shape);
-    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default());
+    let mut engine = Engine::new(DetectorConfig::default(), EngineOptions::default()).unwrap();
     let mut out = Vec::new();
     run(&mut engine, &posts, &mut out);
     engine.flush(&mut out);
@@ -592,4 +594,20 @@ fn every_onset_shape_is_caught_early() {
     assert_eq!(during(long - 10, long + 360), 1, "{evs:#?}");
     // Overdispersed noise at 0.3 a minute may raise one alarm of its own in five days.
     assert!(evs.len() <= 4, "{evs:#?}");
+}
+
+#[test]
+fn parameters_edited_after_parsing_are_checked() {
+    let bad = |edit: &dyn Fn(&mut DetectorConfig)| {
+        let mut c = DetectorConfig::default();
+        edit(&mut c);
+        match Engine::new(c, EngineOptions::default()) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    };
+    assert!(bad(&|c| c.time.bucket_seconds = 0).contains("bucket_seconds"));
+    assert!(bad(&|c| c.time.display_zone = "Mars/Base".into()).contains("IANA zone"));
+    assert!(bad(&|c| c.cusum.shift_ratios.clear()).contains("shift_ratios"));
+    assert!(bad(&|c| c.baseline.dispersion_rate = 2.0).contains("dispersion_rate"));
 }

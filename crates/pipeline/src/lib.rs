@@ -6,7 +6,7 @@
 //! through a `Detector` gives the same events wherever it runs.
 
 use benglema_detect::{
-    Admission, DetectorConfig, Engine, EngineOptions, EngineState, Observation, Output,
+    Admission, DetectError, DetectorConfig, Engine, EngineOptions, EngineState, Observation, Output,
 };
 use benglema_model::{Post, Signal, SignalKind};
 use benglema_text::Extractor;
@@ -47,12 +47,16 @@ pub struct Detector<'x> {
 }
 
 impl<'x> Detector<'x> {
-    /// A fresh detector.
-    pub fn new(extractor: &'x Extractor, config: DetectorConfig, options: EngineOptions) -> Self {
-        Detector {
+    /// A fresh detector; fails when a detector parameter is out of range.
+    pub fn new(
+        extractor: &'x Extractor,
+        config: DetectorConfig,
+        options: EngineOptions,
+    ) -> Result<Self, DetectError> {
+        Ok(Detector {
             extractor,
-            engine: Engine::new(config, options),
-        }
+            engine: Engine::new(config, options)?,
+        })
     }
 
     /// A detector resuming from an engine snapshot.
@@ -61,11 +65,11 @@ impl<'x> Detector<'x> {
         config: DetectorConfig,
         options: EngineOptions,
         state: EngineState,
-    ) -> Self {
-        Detector {
+    ) -> Result<Self, DetectError> {
+        Ok(Detector {
             extractor,
-            engine: Engine::restore(config, options, state),
-        }
+            engine: Engine::restore(config, options, state)?,
+        })
     }
 
     /// The engine (counters, watermark, snapshot).

@@ -47,6 +47,9 @@ pub enum StreamError {
     /// Reading posts or writing events failed.
     #[error(transparent)]
     Backtest(#[from] benglema_backtest::BacktestError),
+    /// Detector parameters out of range.
+    #[error(transparent)]
+    Detector(#[from] benglema_detect::DetectError),
 }
 
 impl StreamError {

@@ -214,14 +214,14 @@ impl<'x> Runner<'x, '_> {
                     );
                     self.summary.restored.insert(partition, cp.next_offset);
                     Task {
-                        detector: Detector::restore(self.extractor, config, options, cp.engine),
+                        detector: Detector::restore(self.extractor, config, options, cp.engine)?,
                         next_offset: cp.next_offset,
                         dirty: false,
                         last_tick: self.tick,
                     }
                 }
                 None => Task {
-                    detector: Detector::new(self.extractor, config, options),
+                    detector: Detector::new(self.extractor, config, options)?,
                     next_offset: 0,
                     dirty: false,
                     last_tick: self.tick,

@@ -168,6 +168,7 @@ fn an_idle_partition_is_advanced_to_the_others_watermark() {
             EngineOptions::default(),
             cp.engine,
         )
+        .unwrap()
         .watermark()
         .unwrap()
     };
