@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use benglema_detect::{DetectorConfig, EngineOptions, Output};
-use benglema_model::{Incident, OutageEvent, Post};
+use benglema_model::{EventFilter, Incident, Latest, OutageEvent, Post};
 use benglema_pipeline::{analyze, Detector};
 use benglema_synth::{simulate, SimSpec};
 use benglema_text::Extractor;
@@ -97,7 +97,7 @@ struct Run<'x> {
     detector: Detector<'x>,
     out: Vec<Output>,
     opened: BTreeMap<String, OutageEvent>,
-    latest: BTreeMap<String, OutageEvent>,
+    latest: Latest,
     series: Option<SeriesWriter>,
     rejects: RejectWriter,
     n_rejects: u64,
@@ -130,7 +130,7 @@ impl Run<'_> {
                     self.opened
                         .entry(e.event_id.clone())
                         .or_insert_with(|| e.clone());
-                    self.latest.insert(e.event_id.clone(), e);
+                    self.latest.push(e);
                 }
                 Output::Series(p) => {
                     if let Some(w) = self.series.as_mut() {
@@ -162,7 +162,7 @@ pub fn run(
         )?,
         out: Vec::new(),
         opened: BTreeMap::new(),
-        latest: BTreeMap::new(),
+        latest: Latest::default(),
         series: if opts.series {
             Some(SeriesWriter::create(&dir.join("series.csv"))?)
         } else {
@@ -242,7 +242,7 @@ pub fn run(
     if opts.warm_up_minutes > 0 {
         r.minutes.retain(|&m| m >= scored_from);
         r.opened.retain(|_, e| !primed(e));
-        r.latest.retain(|_, e| !primed(e));
+        r.latest.retain(|e| !primed(e));
         for rival in &mut r.rivals {
             rival.opened.retain(|_, e| !primed(e));
         }
@@ -255,7 +255,10 @@ pub fn run(
             .count()
     };
     let stats = r.detector.engine().stats().clone();
-    write_events_csv(&dir.join("events.csv"), r.latest.values())?;
+    write_events_csv(
+        &dir.join("events.csv"),
+        r.latest.select(&EventFilter::default()).into_iter(),
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     let mut m = Metrics {
         posts: stats.posts,

@@ -6,17 +6,20 @@
 //!   rules of the post contract (field aliases, four time formats, typed [`PostError`]s that
 //!   name the offending field);
 //! - [`Signal`] / [`SignalKind`]: what the complaint extractor says about a post;
-//! - [`OutageEvent`], [`EventStatus`], [`Severity`]: the detector's output contract;
+//! - [`OutageEvent`], [`EventStatus`], [`Severity`]: the detector's output contract, and
+//!   [`Latest`] with [`EventFilter`]: the newest state of each event, as readers want it;
 //! - [`Incident`]: one row of the ground-truth label file.
 
 mod event;
 mod incident;
+mod latest;
 mod post;
 mod signal;
 mod time;
 
 pub use event::{EventStatus, OutageEvent, Severity, EVENT_CSV_COLUMNS};
 pub use incident::{Incident, INCIDENT_CSV_COLUMNS};
+pub use latest::{EventFilter, Latest};
 pub use post::{Post, PostError, MAX_POST_BYTES};
 pub use signal::{Signal, SignalKind};
 pub use time::{parse_time, TimeError, MAX_TIME, MIN_TIME};

@@ -2,13 +2,11 @@
 //! the latest state per event id, filtered, and written as the PRODUCT.md CSV, JSONL or
 //! Parquet through polars.
 
-use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use benglema_backtest::output::events_frame;
-use benglema_model::{EventStatus, OutageEvent};
-use chrono::{DateTime, FixedOffset};
+use benglema_model::OutageEvent;
 use polars::prelude::*;
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
@@ -27,67 +25,7 @@ pub enum ExportFormat {
     Parquet,
 }
 
-/// Which events to keep.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Keep events still going at or after this time (not ended before it).
-    pub since: Option<DateTime<FixedOffset>>,
-    /// Keep events that started before this time.
-    pub until: Option<DateTime<FixedOffset>>,
-    /// Keep only these services (empty: all).
-    pub services: BTreeSet<String>,
-    /// Keep only these latest statuses (empty: all).
-    pub statuses: BTreeSet<EventStatus>,
-}
-
-impl Filter {
-    /// Whether an event passes.
-    pub fn keeps(&self, e: &OutageEvent) -> bool {
-        if self
-            .since
-            .is_some_and(|t| e.ended_at.is_some_and(|end| end < t))
-        {
-            return false;
-        }
-        if self.until.is_some_and(|t| e.started_at >= t) {
-            return false;
-        }
-        (self.services.is_empty() || self.services.contains(&e.service))
-            && (self.statuses.is_empty() || self.statuses.contains(&e.status))
-    }
-}
-
-/// Latest state per event id, in order of first appearance.
-#[derive(Debug, Default)]
-pub struct Latest {
-    order: Vec<String>,
-    by_id: HashMap<String, OutageEvent>,
-    /// Event states read.
-    pub states: u64,
-}
-
-impl Latest {
-    /// Takes one event state.
-    pub fn push(&mut self, e: OutageEvent) {
-        self.states += 1;
-        if !self.by_id.contains_key(&e.event_id) {
-            self.order.push(e.event_id.clone());
-        }
-        self.by_id.insert(e.event_id.clone(), e);
-    }
-
-    /// The events passing `filter`, ordered by start time then id.
-    pub fn select(&self, filter: &Filter) -> Vec<&OutageEvent> {
-        let mut v: Vec<&OutageEvent> = self
-            .order
-            .iter()
-            .map(|id| &self.by_id[id])
-            .filter(|e| filter.keeps(e))
-            .collect();
-        v.sort_by(|a, b| (a.started_at, &a.event_id).cmp(&(b.started_at, &b.event_id)));
-        v
-    }
-}
+pub use benglema_model::{EventFilter as Filter, Latest};
 
 /// Reads event states from a JSONL file; a bad line is an error naming its number.
 pub fn read_jsonl(path: &Path, into: &mut Latest) -> Result<(), StreamError> {
