@@ -12,9 +12,10 @@
 //! graded by how the evidence compares with this series' own typical daily peak of evidence
 //! (the mean of log daily maxima over the last two weeks, so a series that is always bursty
 //! needs a larger burst to score high), the bank restarts, and for `refractory_rows` (a
-//! day) the series only learns: one announcement per series per day at most. Other rows score below one half, in proportion to the evidence. The
-//! baseline learns from every row, robustly, so after a level shift it follows the new level
-//! and the series recovers. Causal by construction: row t's output depends on rows ≤ t only.
+//! day) the series only learns: one announcement per series per day at most. Other rows
+//! score below one half, in proportion to the evidence. The baseline learns from every row,
+//! robustly, so after a level shift it follows the new level and the series recovers.
+//! Causal by construction: row t's output depends on rows ≤ t only.
 
 use std::collections::VecDeque;
 
