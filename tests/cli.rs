@@ -180,61 +180,45 @@ fn bad_files_and_flags_get_one_clear_line() {
         "{e}"
     );
 
-    let o = benglema()
-        .args(["classify", "--models", "/nonexistent"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("/nonexistent/services.toml"),
-        "{}",
-        stderr(&o)
+    // Exit code 2 and the error's text, for each bad flag or file.
+    let fails = |args: &[&str], says: &str| {
+        let o = benglema().args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    };
+    fails(
+        &["classify", "--models", "/nonexistent"],
+        "/nonexistent/services.toml",
     );
-
-    let o = benglema()
-        .args([
+    fails(
+        &[
             "labels",
             "extract",
             "--date",
             "2023-02-30",
             "data/seeds/002_a060ce8b8e6dd489.txt",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("is not a date like 2023-03-29"),
-        "{}",
-        stderr(&o)
+        ],
+        "is not a date like 2023-03-29",
     );
-
-    let o = benglema()
-        .args(["classify", "--frobnicate"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--frobnicate"), "{}", stderr(&o));
-
-    let o = benglema()
-        .args(["backtest", "--warm-up", "5x"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("is not a duration such as 90m, 6h or 2d"),
-        "{}",
-        stderr(&o)
+    fails(&["classify", "--frobnicate"], "--frobnicate");
+    fails(
+        &["backtest", "--warm-up", "5x"],
+        "is not a duration such as 90m, 6h or 2d",
     );
-
     // The harder history writes its own labels, so it needs somewhere to put them.
-    let o = benglema()
-        .args(["simulate", "--hard", "--out", "/tmp/x.jsonl", "--from"])
-        .arg("2024-03-04T00:00:00+08:00")
-        .args(["--days", "1"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--labels-out"), "{}", stderr(&o));
+    fails(
+        &[
+            "simulate",
+            "--hard",
+            "--out",
+            "/tmp/x.jsonl",
+            "--from",
+            "2024-03-04T00:00:00+08:00",
+            "--days",
+            "1",
+        ],
+        "--labels-out",
+    );
 }
 
 #[test]

@@ -12,38 +12,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use support::scratch;
+use support::{scratch, venv_python, Venv};
 
 fn nab_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/real/nab")
 }
 
 fn python() -> Option<PathBuf> {
-    let candidate = std::env::var_os("BENGLEMA_NAB_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/benglema/nab-venv/bin/python")
-        });
-    let check = Command::new(&candidate)
-        .args(["-c", "import pandas, simplejson, dateutil"])
-        .output();
-    let problem = match check {
-        Ok(o) if o.status.success() => return Some(candidate),
-        Ok(o) => format!(
-            "{} lacks NAB's packages: {}",
-            candidate.display(),
-            String::from_utf8_lossy(&o.stderr).trim()
-        ),
-        Err(e) => format!("cannot run {}: {e}", candidate.display()),
-    };
-    if std::env::var_os("BENGLEMA_REQUIRE_NAB").is_some() {
-        panic!(
-            "{problem}; run data/real/nab/setup.sh and set BENGLEMA_NAB_PYTHON to what it prints"
-        );
-    }
-    eprintln!("SKIPPED: {problem} (data/real/nab/setup.sh creates the venv)");
-    None
+    venv_python(&Venv {
+        python_var: "BENGLEMA_NAB_PYTHON",
+        venv_var: Some("NAB_VENV"),
+        default_venv: ".cache/benglema/nab-venv",
+        check: "import pandas, simplejson, dateutil",
+        what: "NAB's packages",
+        require_var: "BENGLEMA_REQUIRE_NAB",
+        setup: "data/real/nab/setup.sh",
+    })
 }
 
 #[test]

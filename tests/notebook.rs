@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use support::{benglema, output_within, scratch, small_history};
+use support::{benglema, output_within, scratch, small_history, venv_python, Venv};
 
 /// Generous deadline for one notebook run (a hang guard, not a speed requirement).
 const NOTEBOOK_DEADLINE_SECS: u64 = 900;
@@ -27,37 +27,15 @@ fn notebooks() -> PathBuf {
 
 /// The notebooks' Python, checked to have what the notebook and the driver import.
 fn python() -> Option<PathBuf> {
-    let candidate = match std::env::var_os("BENGLEMA_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let venv = match std::env::var_os("BENGLEMA_VENV") {
-                Some(v) => PathBuf::from(v),
-                None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                    .join(".cache/benglema/venv"),
-            };
-            venv.join("bin/python")
-        }
-    };
-    let check = Command::new(&candidate)
-        .args([
-            "-c",
-            "import nbclient, nbformat, ipykernel, polars, matplotlib",
-        ])
-        .output();
-    let problem = match check {
-        Ok(o) if o.status.success() => return Some(candidate),
-        Ok(o) => format!(
-            "{} lacks the notebook packages: {}",
-            candidate.display(),
-            String::from_utf8_lossy(&o.stderr).trim()
-        ),
-        Err(e) => format!("cannot run {}: {e}", candidate.display()),
-    };
-    if std::env::var_os("BENGLEMA_REQUIRE_NOTEBOOK").is_some() {
-        panic!("{problem}; run notebooks/setup.sh and set BENGLEMA_PYTHON to what it prints");
-    }
-    eprintln!("SKIPPED: {problem} (notebooks/setup.sh creates the venv)");
-    None
+    venv_python(&Venv {
+        python_var: "BENGLEMA_PYTHON",
+        venv_var: Some("BENGLEMA_VENV"),
+        default_venv: ".cache/benglema/venv",
+        check: "import nbclient, nbformat, ipykernel, polars, matplotlib",
+        what: "the notebook packages",
+        require_var: "BENGLEMA_REQUIRE_NOTEBOOK",
+        setup: "notebooks/setup.sh",
+    })
 }
 
 /// Runs `notebooks/run_notebook.py NOTEBOOK ARGS...` with `BENGLEMA_OUT=out`.

@@ -1,5 +1,6 @@
 //! Shared helpers of the end-to-end tests: the benglema binary, a real Kafka-compatible
-//! broker (tansu) on loopback, and small simulated post files.
+//! broker (tansu) on loopback, small simulated post files, and the Python venvs some tests
+//! run.
 
 #![allow(dead_code)]
 
@@ -14,6 +15,59 @@ pub fn benglema() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_benglema"));
     c.env_remove("RUST_LOG");
     c
+}
+
+/// A Python venv a test runs (the notebooks', NAB's scorer's).
+pub struct Venv {
+    /// Variable naming its python directly (what its `setup.sh` prints).
+    pub python_var: &'static str,
+    /// Variable naming the venv directory, if any.
+    pub venv_var: Option<&'static str>,
+    /// The venv directory under `$HOME` otherwise.
+    pub default_venv: &'static str,
+    /// A Python statement that succeeds when the venv has what the test needs.
+    pub check: &'static str,
+    /// What the venv is, for messages ("the notebook packages").
+    pub what: &'static str,
+    /// Variable that makes a missing venv a failure instead of a skip (set by `.ci/run`).
+    pub require_var: &'static str,
+    /// The script that creates it.
+    pub setup: &'static str,
+}
+
+/// The venv's python, checked with `venv.check`. Without a usable one: `SKIPPED` and `None`,
+/// or a panic when `venv.require_var` is set.
+pub fn venv_python(venv: &Venv) -> Option<PathBuf> {
+    let candidate = match std::env::var_os(venv.python_var) {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let dir = match venv.venv_var.and_then(std::env::var_os) {
+                Some(v) => PathBuf::from(v),
+                None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(venv.default_venv),
+            };
+            dir.join("bin/python")
+        }
+    };
+    let check = Command::new(&candidate).args(["-c", venv.check]).output();
+    let problem = match check {
+        Ok(o) if o.status.success() => return Some(candidate),
+        Ok(o) => format!(
+            "{} lacks {}: {}",
+            candidate.display(),
+            venv.what,
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => format!("cannot run {}: {e}", candidate.display()),
+    };
+    if std::env::var_os(venv.require_var).is_some() {
+        panic!(
+            "{problem}; run {} and set {} to what it prints",
+            venv.setup, venv.python_var
+        );
+    }
+    eprintln!("SKIPPED: {problem} ({} creates the venv)", venv.setup);
+    None
 }
 
 /// A fresh scratch directory for one test.

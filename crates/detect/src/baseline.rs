@@ -158,14 +158,22 @@ impl Baseline {
         }
     }
 
-    /// Expected count of a bucket (the forecast's mean).
-    pub fn expected(&self, c: &BaselineConfig, exposure: f64, s: Season) -> f64 {
-        self.forecast(c, exposure, s).mean
-    }
-
     /// Learns from a bucket believed normal.
     pub fn learn(&mut self, c: &BaselineConfig, count: u64, exposure: f64, s: Season) {
         let f = self.forecast(c, exposure, s);
+        self.learn_from(c, count, exposure, s, f);
+    }
+
+    /// [`Baseline::learn`] with the bucket's forecast already made (by [`Baseline::forecast`]
+    /// on this state, as a detector has just tested the bucket against it).
+    pub fn learn_from(
+        &mut self,
+        c: &BaselineConfig,
+        count: u64,
+        exposure: f64,
+        s: Season,
+        f: Forecast,
+    ) {
         let x = count as f64;
         let (mu, sd) = (f.mean, f.sd());
         // Nothing is clipped while the prior outweighs the data: a level that knows nothing
@@ -236,7 +244,7 @@ mod tests {
             b.learn(&c, if i % 2 == 0 { 1 } else { 0 }, 50.0, NOON);
         }
         assert!((b.share(&c) - 0.01).abs() < 0.003, "{}", b.share(&c));
-        assert!((b.expected(&c, 100.0, NOON) - 1.0).abs() < 0.3);
+        assert!((b.forecast(&c, 100.0, NOON).mean - 1.0).abs() < 0.3);
     }
 
     #[test]
@@ -259,12 +267,12 @@ mod tests {
         for _ in 0..2000 {
             b.learn(&c, 0, 100.0, NOON);
         }
-        let before = b.expected(&c, 100.0, NOON);
+        let before = b.forecast(&c, 100.0, NOON).mean;
         for _ in 0..60 {
             b.learn(&c, 500, 100.0, NOON);
         }
-        assert!(b.expected(&c, 100.0, NOON) < before * 5.0 + 1.0);
-        assert!(b.expected(&c, 100.0, NOON) >= c.min_expected);
+        assert!(b.forecast(&c, 100.0, NOON).mean < before * 5.0 + 1.0);
+        assert!(b.forecast(&c, 100.0, NOON).mean >= c.min_expected);
     }
 
     #[test]

@@ -553,7 +553,8 @@ impl Engine {
                 emit = Some(EventStatus::Open);
             } else if step.learnable {
                 // Learn only while the model says the evidence of a change is weak.
-                s.baseline.learn(&cfg.baseline, x, exposure_f, season);
+                s.baseline
+                    .learn_from(&cfg.baseline, x, exposure_f, season, forecast);
             }
             if let Some(status) = emit {
                 let ev = s.event.as_mut().expect("an event to publish");

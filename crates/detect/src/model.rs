@@ -141,7 +141,7 @@ impl Cusum {
     }
 
     /// The current statistic: the largest of the bank's.
-    pub fn statistic(&self) -> f64 {
+    fn statistic(&self) -> f64 {
         self.s.iter().copied().fold(0.0, f64::max)
     }
 }

@@ -158,7 +158,7 @@ impl SeriesDetector {
             ((0.5 * stat / h).min(0.49), false)
         };
         self.baseline
-            .learn(&c.baseline, value.round() as u64, 1.0, season);
+            .learn_from(&c.baseline, value.round() as u64, 1.0, season, forecast);
         SeriesStep {
             expected: forecast.mean,
             score,

@@ -145,10 +145,11 @@ impl Model {
         }
     }
 
-    fn name(kind: ModelKind) -> &'static str {
+    /// The model a config's kind names (a config file's `[model] kind`).
+    fn of_kind(kind: ModelKind) -> Model {
         match kind {
-            ModelKind::Cusum => "cusum",
-            ModelKind::Bocpd => "bocpd",
+            ModelKind::Cusum => Model::Cusum,
+            ModelKind::Bocpd => Model::Bocpd,
         }
     }
 }
@@ -256,7 +257,10 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         name: if args.sweep {
             "configured".to_owned()
         } else {
-            Model::name(config.model.kind).to_owned()
+            args.model
+                .unwrap_or_else(|| Model::of_kind(config.model.kind))
+                .label()
+                .to_owned()
         },
         compare,
         inputs: args.input.clone(),
