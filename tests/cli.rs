@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use benglema_labels::parse_incidents;
+use benglema_io::parse_incidents;
 use serde_json::Value;
 
 fn root() -> PathBuf {

@@ -9,17 +9,13 @@ pub enum BacktestError {
     Io {
         /// The file.
         path: String,
-        /// What went wrong (an `std::io::Error` where there was one, so that a caller can
-        /// tell a closed pipe from a full disk).
+        /// The OS error.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: std::io::Error,
     },
-    /// An input whose format is not known.
-    #[error("{path}: unknown input format; use .jsonl (optionally .gz or .zst), .csv or .parquet")]
-    Format {
-        /// The file.
-        path: String,
-    },
+    /// Reading an input or writing an output under its contract failed.
+    #[error(transparent)]
+    Contract(#[from] benglema_io::IoError),
     /// A table input lacks a required column.
     #[error("{path}: {message}")]
     Table {
@@ -28,20 +24,14 @@ pub enum BacktestError {
         /// What is wrong.
         message: String,
     },
-    /// Label or config problems.
-    #[error(transparent)]
-    Labels(#[from] benglema_labels::LabelsError),
     /// Detector parameters out of range.
     #[error(transparent)]
     Detector(#[from] benglema_detect::DetectError),
 }
 
-pub(crate) fn io(
-    path: &std::path::Path,
-    e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-) -> BacktestError {
+pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> BacktestError {
     BacktestError::Io {
         path: path.display().to_string(),
-        source: e.into(),
+        source,
     }
 }

@@ -3,48 +3,36 @@
 //! Replays archived posts through the very detector `run` uses, in event time, and says
 //! incident by incident whether and how fast each labelled outage would have been caught.
 //!
-//! - [`source`]: JSONL (plain, gzip, zstd), CSV and Parquet inputs, files or directories,
-//!   read as a stream (polars streaming batches for the tables); bad records become
-//!   [`Reject`]s;
 //! - [`metrics`]: matching events to labels and the summary figures;
-//! - [`output`]: `events.csv`, `series.csv`, `rejects.jsonl` (through polars where tabular);
-//! - [`run`]: the whole backtest, writing everything into an output directory;
+//! - [`run`]: the whole backtest, writing `events.csv`, `series.csv`, `metrics.json` and
+//!   `rejects.jsonl` into an output directory;
 //! - [`series`]: `detect-series`, the change test on any `timestamp,value` CSV.
 //!
-//! With no inputs, the bundled labelled history is replayed: a few days around each seed
-//! incident, simulated deterministically by `benglema-synth` on every run (nothing large is
-//! committed to the repository).
+//! Inputs are read and outputs written through `benglema-io`, which owns the formats. With no
+//! inputs, the bundled labelled history ([`benglema_io::bundled_posts`]) is replayed.
 
 pub mod error;
 pub mod metrics;
-pub mod output;
 pub mod series;
-pub mod source;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use benglema_detect::{DetectorConfig, EngineOptions, Output};
+use benglema_io::{
+    bundled_posts, expand_inputs, read_file, write_events_file, EventFormat, Record, RejectWriter,
+    SeriesWriter,
+};
 use benglema_model::{EventFilter, Incident, Latest, OutageEvent, Post};
 use benglema_pipeline::{analyze, Detector};
-use benglema_synth::{simulate, SimSpec};
 use benglema_text::Extractor;
 use chrono::{DateTime, FixedOffset};
 
 pub use error::BacktestError;
 pub use metrics::{IncidentResult, Metrics, ModelRow};
-pub use source::{expand_inputs, read_file, Format, Record, Reject};
 
 use crate::error::io;
-use crate::output::{write_events_csv, RejectWriter, SeriesWriter};
-
-/// Days simulated before and after each seed incident in the bundled history.
-pub const BUNDLED_DAYS_BEFORE: f64 = 1.5;
-/// See [`BUNDLED_DAYS_BEFORE`].
-pub const BUNDLED_DAYS_AFTER: f64 = 1.0;
-/// Seed of the bundled history.
-pub const BUNDLED_SEED: u64 = 20_211_018;
 
 /// What to replay and where to write.
 #[derive(Debug, Clone)]
@@ -74,23 +62,6 @@ struct Rival<'x> {
     name: String,
     detector: Detector<'x>,
     opened: BTreeMap<String, OutageEvent>,
-}
-
-/// The bundled history: one simulated window around each labelled incident day.
-pub fn bundled_history(labels: &[Incident]) -> Vec<SimSpec> {
-    SimSpec::around(
-        labels,
-        BUNDLED_DAYS_BEFORE,
-        BUNDLED_DAYS_AFTER,
-        BUNDLED_SEED,
-    )
-}
-
-/// The posts of the bundled history, in time order within each window.
-pub fn bundled_posts(labels: &[Incident]) -> impl Iterator<Item = Post> {
-    bundled_history(labels)
-        .into_iter()
-        .flat_map(|spec| simulate(&spec).map(|s| s.post))
 }
 
 struct Run<'x> {
@@ -205,7 +176,7 @@ pub fn run(
                     Record::Post(p) => r.post(&p),
                     Record::Reject(j) => {
                         r.n_rejects += 1;
-                        r.rejects.push(&j)
+                        r.rejects.push(&j).map_err(Into::into)
                     }
                 };
                 match res {
@@ -255,9 +226,10 @@ pub fn run(
             .count()
     };
     let stats = r.detector.engine().stats().clone();
-    write_events_csv(
+    write_events_file(
         &dir.join("events.csv"),
-        r.latest.select(&EventFilter::default()).into_iter(),
+        &r.latest.select(&EventFilter::default()),
+        EventFormat::Csv,
     )?;
     let seconds = started.elapsed().as_secs_f64();
     let mut m = Metrics {
@@ -300,7 +272,7 @@ pub fn run(
     }
     r.rejects.finish()?;
     let path = dir.join("metrics.json");
-    let json = serde_json::to_string_pretty(&m).map_err(|e| io(&path, e))?;
+    let json = serde_json::to_string_pretty(&m).expect("metrics serialise");
     std::fs::write(&path, json + "\n").map_err(|e| io(&path, e))?;
     Ok(m)
 }

@@ -15,7 +15,7 @@ fn root() -> PathBuf {
 }
 
 fn labels() -> Vec<benglema_model::Incident> {
-    benglema_labels::read_incidents(&root().join("data/labels/incidents.csv")).unwrap()
+    benglema_io::read_incidents(&root().join("data/labels/incidents.csv")).unwrap()
 }
 
 fn tmp(name: &str) -> PathBuf {

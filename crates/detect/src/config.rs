@@ -285,6 +285,62 @@ impl DetectorConfig {
     }
 }
 
+impl Preset {
+    /// The engine's model kind.
+    pub fn kind(self) -> ModelKind {
+        match self {
+            Preset::Cusum | Preset::Poisson => ModelKind::Cusum,
+            Preset::Bocpd => ModelKind::Bocpd,
+        }
+    }
+
+    /// `base` with this model: its kind, and for `poisson` the detector as it was before
+    /// the negative-binomial baseline and the CUSUM bank (one Poisson CUSUM at 5×, no
+    /// overdispersion, a level taken as known, a prior worth 20,000 posts).
+    pub fn apply(self, base: &DetectorConfig) -> DetectorConfig {
+        let mut c = base.clone();
+        c.model.kind = self.kind();
+        if self == Preset::Poisson {
+            c.cusum.shift_ratios = vec![5.0];
+            c.baseline.initial_dispersion = 0.0;
+            c.baseline.dispersion_rate = 0.0;
+            c.baseline.level_uncertainty = false;
+            c.baseline.prior_posts = 20_000.0;
+        }
+        c
+    }
+
+    /// The name of this model in comparison tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::Cusum => "cusum",
+            Preset::Bocpd => "bocpd",
+            Preset::Poisson => "poisson (before #12)",
+        }
+    }
+
+    /// The model a config's kind names (a config file's `[model] kind`).
+    pub fn of_kind(kind: ModelKind) -> Preset {
+        match kind {
+            ModelKind::Cusum => Preset::Cusum,
+            ModelKind::Bocpd => Preset::Bocpd,
+        }
+    }
+}
+
+/// The detectors selectable by name (`backtest --model`, `--compare`): a model kind, or
+/// a preset of the whole detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Preset {
+    /// A bank of CUSUMs against the negative-binomial baseline (the default).
+    Cusum,
+    /// Bayesian online change-point detection.
+    Bocpd,
+    /// The detector before the negative-binomial baseline: one Poisson CUSUM at 5×.
+    Poisson,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

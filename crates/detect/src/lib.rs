@@ -27,7 +27,7 @@ pub use baseline::{Baseline, Forecast, Season};
 pub use bocpd::{Bocpd, BocpdConfig};
 pub use config::{
     BaselineConfig, CusumConfig, DetectorConfig, DiscoveryConfig, LifecycleConfig, ModelConfig,
-    ModelKind, TimeConfig, DETECTOR_TOML,
+    ModelKind, Preset, TimeConfig, DETECTOR_TOML,
 };
 pub use discovery::Candidates;
 pub use engine::{

@@ -1,9 +1,8 @@
 //! # benglema-labels
 //!
-//! Ground truth: the incident label file and drafting labels from news articles.
+//! Ground truth from news articles: drafting incident rows. (The label file itself is a data
+//! contract, read and written by `benglema-io`.)
 //!
-//! - [`read_incidents`] / [`write_incidents`]: `data/labels/incidents.csv` (PRODUCT.md
-//!   columns) through polars, validated row by row into [`Incident`](benglema_model::Incident)s;
 //! - [`Article`]: a news article (front matter, HTML or plain text) as dated sentences;
 //! - [`timex`]: Chinese time expressions (上午11点55分, 凌晨两点左右, 早上10:00左右, 深夜);
 //! - [`draft_incidents`]: turns an article into draft incident rows, one per affected service,
@@ -12,10 +11,8 @@
 mod article;
 mod draft;
 mod error;
-mod incidents;
 pub mod timex;
 
 pub use article::Article;
 pub use draft::{draft_incidents, DraftOptions, Drafted};
 pub use error::LabelsError;
-pub use incidents::{parse_incidents, read_incidents, write_incidents};

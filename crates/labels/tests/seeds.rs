@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use benglema_labels::{draft_incidents, read_incidents, Article, DraftOptions};
+use benglema_io::read_incidents;
+use benglema_labels::{draft_incidents, Article, DraftOptions};
 use benglema_text::Extractor;
 use chrono::NaiveDate;
 

@@ -25,6 +25,7 @@ pub const EVENT_CSV_COLUMNS: [&str; 15] = [
 /// Lifecycle state of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum EventStatus {
     /// Just raised.
     Open,

@@ -8,11 +8,13 @@
 //! - [`Signal`] / [`SignalKind`]: what the complaint extractor says about a post;
 //! - [`OutageEvent`], [`EventStatus`], [`Severity`]: the detector's output contract, and
 //!   [`Latest`] with [`EventFilter`]: the newest state of each event, as readers want it;
-//! - [`Incident`]: one row of the ground-truth label file.
+//! - [`Incident`]: one row of the ground-truth label file;
+//! - [`Metrics`] with [`IncidentResult`] and [`ModelRow`]: what a backtest measured.
 
 mod event;
 mod incident;
 mod latest;
+mod metrics;
 mod post;
 mod signal;
 mod time;
@@ -20,6 +22,7 @@ mod time;
 pub use event::{EventStatus, OutageEvent, Severity, EVENT_CSV_COLUMNS};
 pub use incident::{Incident, INCIDENT_CSV_COLUMNS};
 pub use latest::{EventFilter, Latest};
+pub use metrics::{IncidentResult, Metrics, ModelRow};
 pub use post::{Post, PostError, MAX_POST_BYTES};
 pub use signal::{Signal, SignalKind};
 pub use time::{parse_time, TimeError, MAX_TIME, MIN_TIME};

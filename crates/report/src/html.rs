@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
-use crate::data::{EventRow, IncidentView, MetricsFile};
+use benglema_model::{Metrics, OutageEvent};
+
+use crate::data::IncidentView;
 use crate::plot::local;
 
 /// Escapes text for HTML element content and attribute values.
@@ -58,11 +60,11 @@ pub struct Page<'a> {
     /// The output directory, as given.
     pub dir: &'a str,
     /// metrics.json.
-    pub metrics: &'a MetricsFile,
+    pub metrics: &'a Metrics,
     /// Incidents joined with their results.
     pub incidents: &'a [IncidentView],
     /// events.csv.
-    pub events: &'a [EventRow],
+    pub events: &'a [OutageEvent],
     /// Ids of events matching no incident.
     pub false_alarms: &'a [String],
     /// The plots.
@@ -138,8 +140,8 @@ pub fn render(p: &Page<'_>) -> String {
     );
 
     // Summary.
-    let covered = m.incidents_covered.map_or("–".into(), |v| v.to_string());
-    let detected = m.incidents_detected.map_or("–".into(), |v| v.to_string());
+    let covered = m.incidents_covered.to_string();
+    let detected = m.incidents_detected.to_string();
     let rows: Vec<(&str, String)> = vec![
         (
             "召回 recall",
@@ -150,34 +152,31 @@ pub fn render(p: &Page<'_>) -> String {
             "误报 false alarms",
             format!(
                 "{} ({} / day)",
-                m.false_alarms.map_or("–".into(), |v| v.to_string()),
-                num(m.false_alarms_per_day, 2)
+                m.false_alarms,
+                num(Some(m.false_alarms_per_day), 2)
             ),
         ),
         ("中位延迟 median delay", minutes(m.median_delay_minutes)),
         ("最长延迟 worst delay", minutes(m.worst_delay_minutes)),
-        (
-            "事件 events",
-            m.events.map_or("–".into(), |v| v.to_string()),
-        ),
-        ("帖子 posts", count(m.posts)),
-        ("投诉 complaints", count(m.complaints)),
+        ("事件 events", m.events.to_string()),
+        ("帖子 posts", count(Some(m.posts))),
+        ("投诉 complaints", count(Some(m.complaints))),
         (
             "拒收 / 迟到 / 重复 rejected / late / duplicate",
             format!(
                 "{} / {} / {}",
-                count(m.rejects),
-                count(m.late),
-                count(m.duplicates)
+                count(Some(m.rejects)),
+                count(Some(m.late)),
+                count(Some(m.duplicates))
             ),
         ),
-        ("天数 days of input", num(m.days, 1)),
+        ("天数 days of input", num(Some(m.days), 1)),
         (
             "速度 speed",
             format!(
                 "{} posts/s ({} s)",
-                count(m.posts_per_second.map(|v| v.round() as u64)),
-                num(m.seconds, 2)
+                count(Some(m.posts_per_second.round() as u64)),
+                num(Some(m.seconds), 2)
             ),
         ),
     ];
@@ -234,8 +233,16 @@ pub fn render(p: &Page<'_>) -> String {
 
     // Comparison.
     if !m.comparison.is_empty() {
+        let comparison: Vec<serde_json::Map<String, serde_json::Value>> = m
+            .comparison
+            .iter()
+            .filter_map(|r| match serde_json::to_value(r) {
+                Ok(serde_json::Value::Object(o)) => Some(o),
+                _ => None,
+            })
+            .collect();
         let mut keys: Vec<&str> = Vec::new();
-        for row in &m.comparison {
+        for row in &comparison {
             for k in row.keys() {
                 if !keys.contains(&k.as_str()) {
                     keys.push(k);
@@ -247,7 +254,7 @@ pub fn render(p: &Page<'_>) -> String {
             let _ = write!(h, "<th>{}</th>", escape(k));
         }
         h.push_str("</tr>\n");
-        for row in &m.comparison {
+        for row in &comparison {
             h.push_str("<tr>");
             for k in &keys {
                 let cell = match row.get(*k) {
@@ -299,14 +306,14 @@ pub fn render(p: &Page<'_>) -> String {
             "<tr class=\"{}\"><td><a href=\"#event-{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{matches}</td></tr>",
             if fa { "fa" } else { "" },
             escape(&e.service),
-            escape(&e.status),
-            escape(&time(e.started_at)),
-            escape(&time(e.detected_at)),
+            escape(e.status.as_str()),
+            escape(&time(Some(e.started_at))),
+            escape(&time(Some(e.detected_at))),
             escape(&time(e.ended_at)),
-            num(e.peak_rate, 1),
-            num(e.baseline_rate, 2),
-            escape(&e.severity),
-            count(e.complaints),
+            num(Some(e.peak_rate), 1),
+            num(Some(e.baseline_rate), 2),
+            escape(e.severity.as_str()),
+            count(Some(e.complaints)),
             escape(&symptoms),
             escape(&e.top_terms.iter().take(6).cloned().collect::<Vec<_>>().join(" ")),
             id = escape(&e.event_id),
@@ -351,7 +358,8 @@ pub fn render(p: &Page<'_>) -> String {
         "<p class=\"sub\">Times in the data's offset{}. Generated by benglema {}.</p>\n</body></html>",
         p.events
             .iter()
-            .find_map(|e| e.started_at)
+            .map(|e| e.started_at)
+            .next()
             .map(|t| format!(" ({})", local(t.timestamp(), *t.offset(), "%:z")))
             .unwrap_or_default(),
         env!("CARGO_PKG_VERSION")

@@ -35,11 +35,12 @@ use std::time::Instant;
 
 use benglema_model::Incident;
 
-use crate::data::{EventRow, IncidentView, Time};
+use crate::data::{IncidentView, Time};
 use crate::font::Glyphs;
 use crate::html::{Figure, Figures};
 use crate::plot::{Chart, Flag, Marker, MarkerKind, OverviewChart, Span, WindowChart};
 use crate::series::{SeriesData, WindowRequest};
+use benglema_model::OutageEvent;
 
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,9 @@ pub enum ReportError {
         /// The cause.
         source: std::io::Error,
     },
+    /// `events.csv` could not be read under the event contract.
+    #[error(transparent)]
+    Events(#[from] benglema_io::IoError),
     /// A table or JSON file that does not have the expected shape.
     #[error("{}: {message}", path.display())]
     Table {
@@ -244,8 +248,8 @@ pub fn write(
             });
         }
     }
-    let events = data::read_events(&out_dir.join("events.csv"))?;
     let metrics = data::read_metrics(&out_dir.join("metrics.json"))?;
+    let events = benglema_io::read_events(&out_dir.join("events.csv"))?;
     let incidents = data::incident_views(labels, &metrics);
     let matched: BTreeSet<&str> = incidents.iter().filter_map(|v| v.event_id()).collect();
     let false_alarms: Vec<String> = if metrics.false_alarm_events.is_empty() {
@@ -257,7 +261,7 @@ pub fn write(
     } else {
         metrics.false_alarm_events.clone()
     };
-    let event_by_id: BTreeMap<&str, &EventRow> =
+    let event_by_id: BTreeMap<&str, &OutageEvent> =
         events.iter().map(|e| (e.event_id.as_str(), e)).collect();
     let loaded = font::chosen()?;
     let glyphs = Glyphs::new(loaded);
@@ -270,21 +274,21 @@ pub fn write(
             ts(v.start),
             ts(v.end),
             ts(v.acknowledged_at),
-            e.and_then(|e| ts(e.started_at)),
-            e.and_then(|e| ts(e.detected_at)),
+            e.and_then(|e| ts(Some(e.started_at))),
+            e.and_then(|e| ts(Some(e.detected_at))),
             e.and_then(|e| ts(e.ended_at)),
         ]
         .into_iter()
         .flatten()
         .collect()
     };
-    let event_marks = |e: &EventRow| -> Vec<i64> {
+    let event_marks = |e: &OutageEvent| -> Vec<i64> {
         let v = incidents
             .iter()
             .find(|v| v.event_id() == Some(e.event_id.as_str()));
         [
-            ts(e.started_at),
-            ts(e.detected_at),
+            ts(Some(e.started_at)),
+            ts(Some(e.detected_at)),
             ts(e.ended_at),
             v.and_then(|v| ts(v.start)),
             v.and_then(|v| ts(v.end)),
@@ -333,11 +337,7 @@ pub fn write(
     if let Some(s) = &series {
         let offset = s
             .offset
-            .or_else(|| {
-                events
-                    .iter()
-                    .find_map(|e| e.started_at.map(|t| *t.offset()))
-            })
+            .or_else(|| events.iter().map(|e| *e.started_at.offset()).next())
             .unwrap_or_else(|| chrono::FixedOffset::east_opt(8 * 3600).expect("valid"));
         let extent = |service: &str| -> Option<(i64, i64)> {
             let bins = s.overview.get(service)?;
@@ -383,12 +383,12 @@ pub fn write(
             let delay = v.result.as_ref().and_then(|r| r.delay_minutes);
             let subtitle = match e {
                 Some(e) => format!(
-                    "{} · 事件 event {} · 峰值 peak {}/min · 基线 baseline {}/min · {}",
+                    "{} · 事件 event {} · 峰值 peak {:.0}/min · 基线 baseline {:.2}/min · {}",
                     delay_text(delay),
                     e.event_id,
-                    e.peak_rate.map_or("–".into(), |p| format!("{p:.0}")),
-                    e.baseline_rate.map_or("–".into(), |p| format!("{p:.2}")),
-                    e.severity
+                    e.peak_rate,
+                    e.baseline_rate,
+                    e.severity.as_str()
                 ),
                 None => format!(
                     "标注开始 labelled onset {}",
@@ -455,16 +455,16 @@ pub fn write(
             marks.extend(event_markers(e));
             let markers = markers(marks);
             let subtitle = format!(
-                "{} · {} · 峰值 peak {}/min · 基线 baseline {}/min · {} complaints{}",
+                "{} · {} · 峰值 peak {:.0}/min · 基线 baseline {:.2}/min · {} complaints{}",
                 match v {
                     Some(v) => format!("标注 incident {}", v.incident_id),
                     None if fa => "误报 false alarm".to_owned(),
                     None => "未评分 not scored".to_owned(),
                 },
-                e.severity,
-                e.peak_rate.map_or("–".into(), |p| format!("{p:.0}")),
-                e.baseline_rate.map_or("–".into(), |p| format!("{p:.2}")),
-                e.complaints.map_or("–".into(), |c| c.to_string()),
+                e.severity.as_str(),
+                e.peak_rate,
+                e.baseline_rate,
+                e.complaints,
                 if e.ended_at.is_none() {
                     " · 仍未结束 still open"
                 } else {
@@ -544,11 +544,11 @@ pub fn write(
                 .iter()
                 .filter(|e| &e.service == service)
                 .filter_map(|e| {
-                    let start = ts(e.started_at).or(ts(e.detected_at))?;
+                    let start = ts(Some(e.started_at))?;
                     Some(Span {
                         start,
                         end: ts(e.ended_at).unwrap_or(start + 3600),
-                        detected: ts(e.detected_at),
+                        detected: ts(Some(e.detected_at)),
                         false_alarm: false_alarms.contains(&e.event_id),
                     })
                 })
@@ -689,10 +689,10 @@ pub fn write(
     Ok(summary)
 }
 /// The estimated onset, detection and resolution of an event, as chart markers.
-fn event_markers(e: &EventRow) -> [(Option<Time>, MarkerKind); 3] {
+fn event_markers(e: &OutageEvent) -> [(Option<Time>, MarkerKind); 3] {
     [
-        (e.started_at, MarkerKind::EstimatedOnset),
-        (e.detected_at, MarkerKind::Detected),
+        (Some(e.started_at), MarkerKind::EstimatedOnset),
+        (Some(e.detected_at), MarkerKind::Detected),
         (e.ended_at, MarkerKind::Resolved),
     ]
 }

@@ -198,5 +198,12 @@ fn a_directory_without_backtest_output_is_a_clear_error() {
     std::fs::write(dir.join("metrics.json"), "{not json").unwrap();
     let e = write(&dir, &[], &ReportOptions::default()).unwrap_err();
     assert!(e.to_string().contains("metrics.json"), "{e}");
+    // events.csv is read under the event contract: a missing column is named.
+    std::fs::write(dir.join("metrics.json"), "{}").unwrap();
+    let e = write(&dir, &[], &ReportOptions::default()).unwrap_err();
+    assert!(
+        e.to_string().contains("events.csv: no `service` column"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

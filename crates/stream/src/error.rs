@@ -23,10 +23,9 @@ pub enum StreamError {
     Io {
         /// The file.
         path: PathBuf,
-        /// What went wrong (an `std::io::Error` where there was one, so that a caller can
-        /// tell a closed pipe from a full disk).
+        /// The OS error (so that a caller can tell a closed pipe from a full disk).
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: std::io::Error,
     },
     /// A checkpoint could not be encoded or decoded.
     #[error("detector state {key}: {message}")]
@@ -44,9 +43,9 @@ pub enum StreamError {
         /// The last failure.
         last: String,
     },
-    /// Reading posts or writing events failed.
+    /// Reading posts or reading or writing events under their contract failed.
     #[error(transparent)]
-    Backtest(#[from] benglema_backtest::BacktestError),
+    Contract(#[from] benglema_io::IoError),
     /// Detector parameters out of range.
     #[error(transparent)]
     Detector(#[from] benglema_detect::DetectError),
@@ -62,24 +61,10 @@ impl StreamError {
     }
 
     /// An I/O error with its path.
-    pub fn io(
-        path: impl Into<PathBuf>,
-        e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         StreamError::Io {
             path: path.into(),
-            source: e.into(),
-        }
-    }
-
-    /// A polars error with its path, keeping the `std::io::Error` inside one (polars does
-    /// not expose it as a source).
-    pub fn polars(path: impl Into<PathBuf>, e: polars::prelude::PolarsError) -> Self {
-        match e {
-            polars::prelude::PolarsError::IO { error, .. } => {
-                Self::io(path, std::io::Error::new(error.kind(), error.to_string()))
-            }
-            other => Self::io(path, other),
+            source,
         }
     }
 }

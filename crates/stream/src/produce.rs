@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use benglema_backtest::{expand_inputs, read_file, Record};
+use benglema_io::{expand_inputs, read_file, Record};
 use benglema_model::Post;
 use benglema_text::Extractor;
 

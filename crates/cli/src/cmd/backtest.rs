@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use benglema_backtest::{run, BacktestOptions, Metrics};
-use benglema_detect::{DetectorConfig, ModelKind};
+use benglema_detect::{DetectorConfig, ModelKind, Preset};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Flags of `benglema backtest`.
@@ -37,11 +37,11 @@ pub struct Args {
     no_report: bool,
     /// Change-point model of every series, overriding the config's [model] kind.
     #[arg(long, value_enum)]
-    model: Option<Model>,
+    model: Option<Preset>,
     /// Also run these models side by side on the same posts (read and analysed once) and
     /// print one row per model, e.g. --compare cusum,bocpd.
     #[arg(long, value_enum, value_delimiter = ',')]
-    compare: Vec<Model>,
+    compare: Vec<Preset>,
     /// Run the parameter grid of both models (see README) side by side with the configured
     /// detector and print one row per setting, best first.
     #[arg(long, conflicts_with = "compare")]
@@ -111,63 +111,6 @@ pub fn sweep_grid(base: &DetectorConfig) -> Vec<(String, DetectorConfig)> {
     grid
 }
 
-impl Model {
-    /// The engine's model kind.
-    pub fn kind(self) -> ModelKind {
-        match self {
-            Model::Cusum | Model::Poisson => ModelKind::Cusum,
-            Model::Bocpd => ModelKind::Bocpd,
-        }
-    }
-
-    /// `base` with this model: its kind, and for `poisson` the detector as it was before
-    /// the negative-binomial baseline and the CUSUM bank (one Poisson CUSUM at 5×, no
-    /// overdispersion, a level taken as known, a prior worth 20,000 posts).
-    pub fn apply(self, base: &DetectorConfig) -> DetectorConfig {
-        let mut c = base.clone();
-        c.model.kind = self.kind();
-        if self == Model::Poisson {
-            c.cusum.shift_ratios = vec![5.0];
-            c.baseline.initial_dispersion = 0.0;
-            c.baseline.dispersion_rate = 0.0;
-            c.baseline.level_uncertainty = false;
-            c.baseline.prior_posts = 20_000.0;
-        }
-        c
-    }
-
-    /// The name of this model in comparison tables.
-    pub fn label(self) -> &'static str {
-        match self {
-            Model::Cusum => "cusum",
-            Model::Bocpd => "bocpd",
-            Model::Poisson => "poisson (before #12)",
-        }
-    }
-
-    /// The model a config's kind names (a config file's `[model] kind`).
-    fn of_kind(kind: ModelKind) -> Model {
-        match kind {
-            ModelKind::Cusum => Model::Cusum,
-            ModelKind::Bocpd => Model::Bocpd,
-        }
-    }
-}
-
-/// Models selectable on the command line.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Model {
-    /// A bank of CUSUMs against the negative-binomial baseline (the default).
-    Cusum,
-    /// Bayesian online change-point detection.
-    Bocpd,
-    /// The detector before the negative-binomial baseline: one Poisson CUSUM at 5×.
-    Poisson,
-}
-
-/// The bundled labels.
-pub const INCIDENTS_CSV: &str = include_str!("../../../../data/labels/incidents.csv");
-
 fn fmt_minutes(x: Option<f64>) -> String {
     x.map_or("-".into(), |m| format!("{m:+.1} min"))
 }
@@ -228,7 +171,7 @@ fn print(m: &Metrics) {
 pub fn run_cmd(args: Args) -> anyhow::Result<()> {
     let ex = super::extractor(args.models.as_deref())?;
     let labels = match &args.labels {
-        Some(p) => benglema_labels::read_incidents(p)?,
+        Some(p) => benglema_io::read_incidents(p)?,
         None => super::bundled_labels()?,
     };
     let mut config = match &args.config {
@@ -258,7 +201,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
             "configured".to_owned()
         } else {
             args.model
-                .unwrap_or_else(|| Model::of_kind(config.model.kind))
+                .unwrap_or_else(|| Preset::of_kind(config.model.kind))
                 .label()
                 .to_owned()
         },
@@ -283,11 +226,11 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
     print(&m);
     if !m.comparison.is_empty() {
         let pct = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
-        let mut rows: Vec<&benglema_backtest::ModelRow> = m.comparison.iter().collect();
+        let mut rows: Vec<&benglema_model::ModelRow> = m.comparison.iter().collect();
         if args.sweep {
             // Best first: recall, then fewest false alarms, then the shortest median delay.
             rows.sort_by(|a, b| {
-                let key = |r: &benglema_backtest::ModelRow| {
+                let key = |r: &benglema_model::ModelRow| {
                     (
                         -(r.recall.unwrap_or(0.0) * 1e6) as i64,
                         r.false_alarms,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::bail;
-use benglema_backtest::{expand_inputs, read_file, Record};
+use benglema_io::{expand_inputs, read_file, Record};
 use jieba_rs::Jieba;
 
 /// Flags of `benglema bench`.

@@ -55,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let labels = super::bundled_labels()?;
     let from = DateTime::parse_from_rfc3339("2021-09-28T00:00:00+08:00").expect("valid time");
     let mut spec = SimSpec::new(
-        benglema_backtest::BUNDLED_SEED,
+        benglema_io::BUNDLED_SEED,
         from,
         from + chrono::Duration::days(400),
     );

@@ -30,27 +30,13 @@ pub struct Args {
     service: Vec<String>,
     /// Keep only events whose latest status is this (repeatable).
     #[arg(long, value_enum)]
-    status: Vec<Status>,
+    status: Vec<EventStatus>,
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
-    format: Format,
+    format: ExportFormat,
     /// Output file (default: stdout).
     #[arg(long, short, value_name = "PATH")]
     out: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Format {
-    Csv,
-    Jsonl,
-    Parquet,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Status {
-    Open,
-    Updated,
-    Resolved,
 }
 
 fn time_arg(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
@@ -80,22 +66,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         since: args.since,
         until: args.until,
         services: args.service.iter().cloned().collect(),
-        statuses: args
-            .status
-            .iter()
-            .map(|s| match s {
-                Status::Open => EventStatus::Open,
-                Status::Updated => EventStatus::Updated,
-                Status::Resolved => EventStatus::Resolved,
-            })
-            .collect(),
+        statuses: args.status.iter().copied().collect(),
     };
     let events = latest.select(&filter);
-    let format = match args.format {
-        Format::Csv => ExportFormat::Csv,
-        Format::Jsonl => ExportFormat::Jsonl,
-        Format::Parquet => ExportFormat::Parquet,
-    };
+    let format = args.format;
     match &args.out {
         Some(p) => {
             let f = std::fs::File::create(p)

@@ -4,7 +4,8 @@ use std::io;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use benglema_labels::{draft_incidents, read_incidents, write_incidents, Article, DraftOptions};
+use benglema_io::{read_incidents, write_incidents};
+use benglema_labels::{draft_incidents, Article, DraftOptions};
 use chrono::{FixedOffset, NaiveDate};
 
 /// Flags of `benglema labels`.

@@ -32,10 +32,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// The bundled labels (data/labels/incidents.csv, compiled in).
 pub fn bundled_labels() -> anyhow::Result<Vec<benglema_model::Incident>> {
-    Ok(benglema_labels::parse_incidents(
-        backtest::INCIDENTS_CSV.as_bytes(),
-        "bundled incidents.csv",
-    )?)
+    Ok(benglema_io::bundled_labels()?)
 }
 
 /// The extractor over `--models DIR` when given, else over the embedded models.

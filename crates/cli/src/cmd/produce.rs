@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
-use benglema_backtest::bundled_posts;
+use benglema_io::bundled_posts;
 use benglema_stream::produce::{produce_files, produce_posts, KeyBy, Pace, Sender};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 

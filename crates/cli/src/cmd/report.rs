@@ -36,7 +36,7 @@ pub fn print_summary(s: &ReportSummary) {
 /// Runs `benglema report`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let labels = match &args.labels {
-        Some(p) => benglema_labels::read_incidents(p)?,
+        Some(p) => benglema_io::read_incidents(p)?,
         None => super::bundled_labels()?,
     };
     let s = benglema_report::write(&args.out, &labels, &ReportOptions::default())?;

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use benglema_backtest::{bundled_history, bundled_posts};
 use benglema_detect::DetectorConfig;
+use benglema_io::CsvAppender;
+use benglema_io::{bundled_history, bundled_posts};
 use benglema_model::{EventStatus, OutageEvent};
 use benglema_stream::embedded::EmbeddedCluster;
-use benglema_stream::export::CsvAppender;
 use benglema_stream::metrics::Metrics;
 use benglema_stream::produce::{produce_files, produce_posts, KeyBy, Pace, Sender};
 use benglema_stream::{RunOptions, Settings, StateTarget, StreamError};
@@ -53,7 +53,7 @@ pub struct Args {
     models: Option<PathBuf>,
     /// Change-point model, overriding the config's [model] kind.
     #[arg(long, value_enum)]
-    model: Option<super::backtest::Model>,
+    model: Option<benglema_detect::Preset>,
     /// Stop once the assigned partitions are read to their end.
     #[arg(long)]
     exit_on_eof: bool,
@@ -182,7 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     args.speed,
                     // Group join (~3 s), then event time up to the onset plus the detector's
                     // delay and allowed lateness (~5 minutes).
-                    3.0 + (benglema_backtest::BUNDLED_DAYS_BEFORE * 86_400.0 + 300.0) / args.speed
+                    3.0 + (benglema_io::BUNDLED_DAYS_BEFORE * 86_400.0 + 300.0) / args.speed
                 );
             } else {
                 eprintln!(

@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value_t = benglema_synth::DEFAULT_PEAK_POSTS_PER_MINUTE)]
     rate: f64,
     /// Seed (the same seed gives the same posts).
-    #[arg(long, default_value_t = benglema_backtest::BUNDLED_SEED)]
+    #[arg(long, default_value_t = benglema_io::BUNDLED_SEED)]
     seed: u64,
     /// The harder history instead of the labelled incidents: overdispersed counts and
     /// Pareto-sized harmless bursts calibrated to NAB's real mention counts, ordinary
@@ -46,7 +46,7 @@ pub struct Args {
 /// Runs `benglema simulate`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let labels = match &args.labels {
-        Some(p) => benglema_labels::read_incidents(p)?,
+        Some(p) => benglema_io::read_incidents(p)?,
         None => super::bundled_labels()?,
     };
     if !(args.rate.is_finite() && args.rate > 0.0 && args.rate <= 100_000.0) {
@@ -64,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let path = args.labels_out.as_ref().expect("clap requires it");
             let f =
                 File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            benglema_labels::write_incidents(&spec.incidents, BufWriter::new(f))?;
+            benglema_io::write_incidents(&spec.incidents, BufWriter::new(f))?;
             eprintln!(
                 "benglema simulate: {} outages written to {}",
                 spec.incidents.len(),
@@ -86,8 +86,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         _ => benglema_synth::SimSpec::around(
             &labels,
-            benglema_backtest::BUNDLED_DAYS_BEFORE,
-            benglema_backtest::BUNDLED_DAYS_AFTER,
+            benglema_io::BUNDLED_DAYS_BEFORE,
+            benglema_io::BUNDLED_DAYS_AFTER,
             args.seed,
         ),
     };

@@ -1,4 +1,5 @@
-//! Reading and writing the incident label file through polars.
+//! The incident label file (PRODUCT.md label CSV), read and validated, and written, through
+//! polars.
 
 use std::io::{Cursor, Write};
 use std::path::Path;
@@ -7,26 +8,23 @@ use benglema_model::{Incident, INCIDENT_CSV_COLUMNS};
 use chrono::{DateTime, FixedOffset};
 use polars::prelude::*;
 
-use crate::LabelsError;
+use crate::IoError;
 
-fn csv_err(path: &str, e: impl std::fmt::Display) -> LabelsError {
-    LabelsError::Csv {
+fn csv_err(path: &str, e: impl std::fmt::Display) -> IoError {
+    IoError::Table {
         path: path.to_owned(),
         message: e.to_string(),
     }
 }
 
 /// Reads and validates an incident label file.
-pub fn read_incidents(path: &Path) -> Result<Vec<Incident>, LabelsError> {
-    let bytes = std::fs::read(path).map_err(|source| LabelsError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+pub fn read_incidents(path: &Path) -> Result<Vec<Incident>, IoError> {
+    let bytes = std::fs::read(path).map_err(|e| IoError::io(path.display(), e))?;
     parse_incidents(&bytes, &path.display().to_string())
 }
 
 /// Parses and validates incident label CSV held in memory; `name` is used in errors.
-pub fn parse_incidents(bytes: &[u8], name: &str) -> Result<Vec<Incident>, LabelsError> {
+pub fn parse_incidents(bytes: &[u8], name: &str) -> Result<Vec<Incident>, IoError> {
     let df = CsvReadOptions::default()
         .with_has_header(true)
         // Every column is text: times and lists are validated here, not guessed by polars.
@@ -56,13 +54,13 @@ pub fn parse_incidents(bytes: &[u8], name: &str) -> Result<Vec<Incident>, Labels
     };
     let mut out = Vec::with_capacity(df.height());
     for row in 0..df.height() {
-        let bad = |column: &'static str, message: String| LabelsError::Row {
+        let bad = |column: &'static str, message: String| IoError::Row {
             path: name.to_owned(),
             row: row + 1,
             column,
             message,
         };
-        let time = |ci: usize| -> Result<Option<DateTime<FixedOffset>>, LabelsError> {
+        let time = |ci: usize| -> Result<Option<DateTime<FixedOffset>>, IoError> {
             let s = cell(ci, row);
             if s.is_empty() {
                 return Ok(None);
@@ -113,7 +111,7 @@ fn fmt_time(t: &Option<DateTime<FixedOffset>>) -> Option<String> {
 }
 
 /// Writes incidents as label CSV (PRODUCT.md columns, in order).
-pub fn write_incidents<W: Write>(rows: &[Incident], out: W) -> Result<(), LabelsError> {
+pub fn write_incidents<W: Write>(rows: &[Incident], out: W) -> Result<(), IoError> {
     let s = |f: &dyn Fn(&Incident) -> Option<String>| -> Vec<Option<String>> {
         rows.iter().map(f).collect()
     };
@@ -135,7 +133,7 @@ pub fn write_incidents<W: Write>(rows: &[Incident], out: W) -> Result<(), Labels
     CsvWriter::new(&mut out)
         .include_header(true)
         .finish(&mut df)
-        .map_err(|e| csv_err("<output>", e))
+        .map_err(|e| IoError::polars("<output>", e))
 }
 
 #[cfg(test)]

@@ -16,7 +16,11 @@ use benglema_model::Post;
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::error::{io, BacktestError};
+use crate::IoError;
+
+fn io(path: &Path, e: std::io::Error) -> IoError {
+    IoError::io(path.display(), e)
+}
 
 /// One input record.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +81,7 @@ impl Format {
 }
 
 /// Expands files and directories (recursively, files of known formats, sorted by path).
-pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, BacktestError> {
+pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| io(p, e))?;
@@ -99,7 +103,7 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, BacktestError> {
         } else if Format::of(p).is_some() {
             out.push(p.clone());
         } else {
-            return Err(BacktestError::Format {
+            return Err(IoError::Format {
                 path: p.display().to_string(),
             });
         }
@@ -113,8 +117,8 @@ fn clip(raw: &[u8]) -> String {
 }
 
 /// Reads every record of one file, in order, into `f`. Stops early if `f` returns false.
-pub fn read_file(path: &Path, f: &mut dyn FnMut(Record) -> bool) -> Result<(), BacktestError> {
-    let format = Format::of(path).ok_or_else(|| BacktestError::Format {
+pub fn read_file(path: &Path, f: &mut dyn FnMut(Record) -> bool) -> Result<(), IoError> {
+    let format = Format::of(path).ok_or_else(|| IoError::Format {
         path: path.display().to_string(),
     })?;
     match format {
@@ -137,7 +141,7 @@ fn read_jsonl(
     path: &Path,
     mut reader: impl BufRead,
     f: &mut dyn FnMut(Record) -> bool,
-) -> Result<(), BacktestError> {
+) -> Result<(), IoError> {
     let source = path.display().to_string();
     let mut buf = Vec::with_capacity(1024);
     let mut line = 0u64;
@@ -187,12 +191,9 @@ fn read_table(
     path: &Path,
     format: Format,
     f: &mut dyn FnMut(Record) -> bool,
-) -> Result<(), BacktestError> {
+) -> Result<(), IoError> {
     let source = path.display().to_string();
-    let table_err = |e: PolarsError| BacktestError::Table {
-        path: source.clone(),
-        message: e.to_string(),
-    };
+    let table_err = |e: PolarsError| IoError::polars(&source, e);
     let pl_path = PlRefPath::new(source.as_str());
     let lf = match format {
         Format::Csv => LazyCsvReader::new(pl_path)
@@ -211,7 +212,7 @@ fn read_table(
         .filter(|c| schema.contains(c))
         .collect();
     if !present.contains(&"id") {
-        return Err(BacktestError::Table {
+        return Err(IoError::Table {
             path: source.clone(),
             message: format!(
                 "no `id` column; a post table needs id, created_at (or timestamp/time) and text (or content); it has {}",
