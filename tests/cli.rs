@@ -588,3 +588,66 @@ fn train_writes_a_plain_text_model_with_its_evaluation() {
     assert!(stderr(&o).contains("--bits 40"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn every_command_that_writes_to_stdout_takes_a_closed_pipe_as_success() {
+    let dir = std::env::temp_dir().join(format!("benglema-closed-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let nab = "data/real/nab/tree/data/realTweets/Twitter_volume_AAPL.csv";
+    let events = dir.join("events.jsonl");
+    let e = r#"{"event_id":"e1","service":"微信","status":"open","started_at":"2021-10-18T09:00:00+08:00","detected_at":"2021-10-18T09:04:00+08:00","peak_at":"2021-10-18T09:05:00+08:00","ended_at":null,"peak_rate":12.0,"baseline_rate":0.1,"severity":"moderate","score":14.5,"complaints":40,"symptoms":[],"top_terms":[],"sample_post_ids":[]}"#;
+    std::fs::write(&events, format!("{e}\n")).unwrap();
+    let out = dir.join("bt");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["classify", "--sample"],
+        vec!["labels", "extract", "data/seeds/000_cc3c66284a0755e1.txt"],
+        vec!["labels", "check"],
+        vec!["detect-series", "--input", nab],
+        vec![
+            "export",
+            "--format",
+            "csv",
+            "--input",
+            events.to_str().unwrap(),
+        ],
+        vec![
+            "export",
+            "--format",
+            "jsonl",
+            "--input",
+            events.to_str().unwrap(),
+        ],
+        vec![
+            "export",
+            "--format",
+            "parquet",
+            "--input",
+            events.to_str().unwrap(),
+        ],
+        vec![
+            "backtest",
+            "--no-series",
+            "--no-report",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ];
+    for args in commands {
+        let mut child = benglema()
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the command has written anything.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(o.status.success(), "{args:?}: {:?} {err}", o.status);
+        assert!(
+            !err.to_lowercase().contains("broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

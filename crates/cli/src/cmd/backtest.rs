@@ -115,13 +115,18 @@ fn fmt_minutes(x: Option<f64>) -> String {
     x.map_or("-".into(), |m| format!("{m:+.1} min"))
 }
 
-fn print(m: &Metrics) {
-    println!(
+fn print(m: &Metrics) -> std::io::Result<()> {
+    super::outln!(
         "{:<26} {:<6} {:<17} {:<9} {:>11} {:>13}  event",
-        "incident", "service", "labelled start", "detected", "delay", "lead over ack"
+        "incident",
+        "service",
+        "labelled start",
+        "detected",
+        "delay",
+        "lead over ack"
     );
     for r in &m.incidents {
-        println!(
+        super::outln!(
             "{:<26} {:<6} {:<17} {:<9} {:>11} {:>13}  {}",
             r.incident_id,
             r.service,
@@ -140,7 +145,7 @@ fn print(m: &Metrics) {
         );
     }
     let pct = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
-    println!(
+    super::outln!(
         "\nrecall {} ({} of {} covered incidents), precision {}, false alarms {} ({:.2}/day over {:.1} days)",
         pct(m.recall),
         m.incidents_detected,
@@ -150,21 +155,28 @@ fn print(m: &Metrics) {
         m.false_alarms_per_day,
         m.days
     );
-    println!(
+    super::outln!(
         "delay from labelled onset: median {}, worst {}",
         fmt_minutes(m.median_delay_minutes),
         fmt_minutes(m.worst_delay_minutes)
     );
-    println!(
+    super::outln!(
         "{} posts ({} complaints, {} rejected, {} late, {} duplicate) in {:.1} s: {:.0} posts/s",
-        m.posts, m.complaints, m.rejects, m.late, m.duplicates, m.seconds, m.posts_per_second
+        m.posts,
+        m.complaints,
+        m.rejects,
+        m.late,
+        m.duplicates,
+        m.seconds,
+        m.posts_per_second
     );
     if m.discovered_admitted + m.discovered_unadmitted > 0 {
-        println!(
+        super::outln!(
             "new-service discovery: {} unlisted names got a series ({} expired); {} complaints about names that did not",
             m.discovered_admitted, m.discovered_expired, m.discovered_unadmitted
         );
     }
+    Ok(())
 }
 
 /// Runs `benglema backtest`.
@@ -223,7 +235,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
     );
     let m = run(&opts, &ex, &mut |n| bar.set_position(n)).context("backtest failed")?;
     bar.finish_and_clear();
-    print(&m);
+    print(&m)?;
     if !m.comparison.is_empty() {
         let pct = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.2}"));
         let mut rows: Vec<&benglema_model::ModelRow> = m.comparison.iter().collect();
@@ -241,7 +253,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
                 key(a).cmp(&key(b))
             });
         }
-        println!(
+        super::outln!(
             "\nside by side on the same posts:\n{:<24} {:>7} {:>9} {:>8} {:>15} {:>9} {:>14} {:>13}",
             "model",
             "recall",
@@ -253,7 +265,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
             "worst delay"
         );
         for r in rows {
-            println!(
+            super::outln!(
                 "{:<24} {:>7} {:>9} {:>8} {:>15} {:>9} {:>14} {:>13}",
                 r.name,
                 format!("{}/{}", r.incidents_detected, r.incidents_covered),
@@ -270,7 +282,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
             );
         }
     }
-    println!(
+    super::outln!(
         "outputs: {}/{{events.csv,series.csv,metrics.json,rejects.jsonl}}",
         args.out.display()
     );
@@ -281,7 +293,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
             &benglema_report::ReportOptions::default(),
         )
         .context("drawing the report failed")?;
-        super::report::print_summary(&s);
+        super::report::print_summary(&s)?;
     }
     Ok(())
 }

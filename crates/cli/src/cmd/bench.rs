@@ -41,13 +41,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let jieba = Jieba::new();
     let mut tokens = 0usize;
     let (n, read) = pass(&files, &mut |_| {})?;
-    println!(
+    super::outln!(
         "read + validate only:          {n} posts in {read:.1} s: {:.0} posts/s",
         n as f64 / read
     );
     for hmm in [false, true] {
         let (n, secs) = pass(&files, &mut |t| tokens += jieba.cut(t, hmm).len())?;
-        println!(
+        super::outln!(
             "read + validate + jieba cut (HMM {}): {n} posts in {secs:.1} s: {:.0} posts/s",
             if hmm { "on " } else { "off" },
             n as f64 / secs

@@ -115,19 +115,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bare_again
     };
     let _ = std::fs::remove_dir_all(&state_dir);
-    println!("| consumer | posts | seconds | posts/s |");
-    println!("|---|---|---|---|");
-    println!(
+    super::outln!("| consumer | posts | seconds | posts/s |");
+    super::outln!("|---|---|---|---|");
+    super::outln!(
         "| bare rdkafka consumer (read only, faster of two reads) | {} | {:.2} | {:.0} |",
         bare.messages,
         bare.seconds,
         bare.per_second()
     );
-    println!(
+    super::outln!(
         "| benglema run (parse, extract, detect, checkpoint) | {} | {:.2} | {:.0} |",
-        summary.posts, secs, run_rate
+        summary.posts,
+        secs,
+        run_rate
     );
-    println!(
+    super::outln!(
         "\nrun / bare = {:.2}; {} events opened; topic {topic}",
         run_rate / bare.per_second().max(1e-9),
         events

@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let rows =
                 read_incidents(&file).with_context(|| format!("checking {}", file.display()))?;
             for r in &rows {
-                println!(
+                super::outln!(
                     "{}\t{}\t{}\t{}\t{}",
                     r.incident_id,
                     r.service,

@@ -19,6 +19,16 @@ use std::path::Path;
 use anyhow::Context;
 use benglema_text::{Extractor, Models};
 
+/// `println!` that returns the write error instead of panicking, so that a closed stdout
+/// (`benglema … | head`) ends the command through [`is_broken_pipe`], as success.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+pub(crate) use outln;
+
 /// Whether an error is a closed stdout, which a pipeline like `| head` causes on purpose.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     use std::io::ErrorKind::BrokenPipe;

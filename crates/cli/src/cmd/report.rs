@@ -18,19 +18,20 @@ pub struct Args {
 }
 
 /// Prints what a report run wrote, its notes and any glyph warning.
-pub fn print_summary(s: &ReportSummary) {
+pub fn print_summary(s: &ReportSummary) -> std::io::Result<()> {
     for n in &s.notes {
         eprintln!("note: {n}");
     }
     if let Some(w) = s.glyph_warning() {
         eprintln!("warning: {w}");
     }
-    println!(
+    super::outln!(
         "report: {} and {} plot files in {:.2} s",
         s.report.display(),
         s.plots.len(),
         s.seconds
     );
+    Ok(())
 }
 
 /// Runs `benglema report`.
@@ -40,6 +41,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => super::bundled_labels()?,
     };
     let s = benglema_report::write(&args.out, &labels, &ReportOptions::default())?;
-    print_summary(&s);
+    print_summary(&s)?;
     Ok(())
 }

@@ -175,23 +175,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &(serde_json::to_string_pretty(&report)? + "\n"),
     )?;
 
-    println!(
+    super::outln!(
         "trained on {} posts ({} held out), {} of {} feature slots used",
         report.trained_on,
         report.held_out,
         report.features_used,
         1usize << opts.bits
     );
-    println!(
+    super::outln!(
         "held-out split, classifier alone (threshold {}): precision {:.3}  recall {:.3}  F1 {:.3}",
-        opts.threshold, h.precision, h.recall, h.f1
+        opts.threshold,
+        h.precision,
+        h.recall,
+        h.f1
     );
-    println!(
+    super::outln!(
         "\n{:<18} {:>6} {:>10}  {:>22}  {:>22}",
-        "set", "posts", "complaints", "rules P / R / F1", "rules+classifier P / R / F1"
+        "set",
+        "posts",
+        "complaints",
+        "rules P / R / F1",
+        "rules+classifier P / R / F1"
     );
     for c in &report.comparison {
-        println!(
+        super::outln!(
             "{:<18} {:>6} {:>10}  {:>6.3} {:>6.3} {:>6.3}    {:>6.3} {:>6.3} {:>6.3}",
             c.set,
             c.rules.posts,
@@ -204,7 +211,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             c.combined.f1
         );
     }
-    println!(
+    super::outln!(
         "\nwrote {} and {}",
         args.out.display(),
         eval_path(&args.out).display()
