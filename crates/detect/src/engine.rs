@@ -1,5 +1,5 @@
 //! The detection engine: event-time buckets per service, watermarks, one baseline and one
-//! change-point model per series, and the event lifecycle.
+//! change-point model per series; the event lifecycle they feed is [`crate::lifecycle`].
 //!
 //! Posts go in with [`Engine::observe`] in any order within the allowed lateness. The
 //! watermark is the newest event time seen minus the allowed lateness; every bucket whose
@@ -15,14 +15,15 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use benglema_model::{EventStatus, OutageEvent, Severity, Signal, SignalKind};
-use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Timelike, Utc};
+use benglema_model::{EventStatus, OutageEvent, Signal, SignalKind};
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, Season};
 use crate::discovery::Candidates;
+use crate::lifecycle::{to_local, OpenEvent};
 use crate::model::{AnyModel, ChangePointModel};
 use crate::{DetectError, DetectorConfig};
 
@@ -120,15 +121,15 @@ pub struct Stats {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct ServiceBucket {
+pub(crate) struct ServiceBucket {
     /// The service was discovered from text, not named by the gazetteer.
     #[serde(default)]
-    discovered: bool,
-    complaints: u64,
-    recoveries: u64,
-    symptoms: BTreeMap<String, u64>,
-    terms: BTreeMap<String, u64>,
-    samples: Vec<String>,
+    pub(crate) discovered: bool,
+    pub(crate) complaints: u64,
+    pub(crate) recoveries: u64,
+    pub(crate) symptoms: BTreeMap<String, u64>,
+    pub(crate) terms: BTreeMap<String, u64>,
+    pub(crate) samples: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -140,33 +141,10 @@ struct Bucket {
 
 /// A closed bucket kept for onset accounting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Recent {
-    bucket: i64,
-    expected: f64,
-    content: ServiceBucket,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct OpenEvent {
-    id: String,
-    onset: i64,
-    detected: i64,
-    score: f64,
-    baseline: f64,
-    peak_bucket: i64,
-    peak: u64,
-    complaints: u64,
-    symptoms: BTreeMap<String, u64>,
-    terms: BTreeMap<String, u64>,
-    samples: Vec<String>,
-    published_peak: u64,
-    published_symptom: Option<String>,
-    last_update: i64,
-    /// The bucket after the last busy one: where the event ends if it resolves.
-    first_quiet: i64,
-    /// (complaints, expected) of the last `resolve_buckets` buckets.
-    #[serde(default)]
-    window: VecDeque<(u64, f64)>,
+pub(crate) struct Recent {
+    pub(crate) bucket: i64,
+    pub(crate) expected: f64,
+    pub(crate) content: ServiceBucket,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,26 +192,6 @@ pub struct Engine {
     zone: Tz,
     options: EngineOptions,
     state: EngineState,
-}
-
-/// FNV-1a, for event ids that are stable across runs, machines and versions.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
-    for (k, v) in from {
-        *into.entry(k.clone()).or_default() += v;
-    }
-}
-
-fn top(map: &BTreeMap<String, u64>) -> Option<&String> {
-    // Largest count, ties broken by name, so the choice is deterministic.
-    map.iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(k, _)| k)
 }
 
 impl Engine {
@@ -409,7 +367,6 @@ impl Engine {
 
     fn close(&mut self, b: i64, out: &mut Vec<Output>) {
         let bs = self.config.time.bucket_seconds;
-        let minutes = bs as f64 / 60.0;
         let bucket = self.state.open.remove(&b).unwrap_or_default();
         let exposure = bucket.posts - bucket.complaint_posts;
         let start = to_local(&self.zone, b * bs);
@@ -417,32 +374,9 @@ impl Engine {
             hour: start.hour() as usize,
             weekday: start.weekday().num_days_from_monday() as usize,
         };
+        self.add_series(b, &bucket);
         let exposure_f = exposure as f64;
         let cfg = &self.config;
-        for name in bucket.services.keys() {
-            if !self.state.series.contains_key(name) {
-                let discovered = bucket.services[name].discovered;
-                // A discovered name starts from what discovered series have learned (their
-                // mean share and overdispersion, with the weight of the prior), not from
-                // the prior of a listed service.
-                let baseline = match discovered.then(|| self.discovered_pool()).flatten() {
-                    Some((share, dispersion)) => Baseline::pooled(&cfg.baseline, share, dispersion),
-                    None => Baseline::default(),
-                };
-                self.state.series.insert(
-                    name.clone(),
-                    Series {
-                        baseline,
-                        model: AnyModel::of_kind(cfg, cfg.model.kind_for(name)),
-                        recent: VecDeque::new(),
-                        event: None,
-                        cooldown: 0,
-                        discovered,
-                        last_complaint: b,
-                    },
-                );
-            }
-        }
         let mut services = bucket.services;
         for (name, s) in self.state.series.iter_mut() {
             let content = services.remove(name).unwrap_or_default();
@@ -464,91 +398,16 @@ impl Engine {
             let lc = &cfg.lifecycle;
             let mut emit: Option<EventStatus> = None;
             if let Some(ev) = s.event.as_mut() {
-                ev.complaints += x;
-                add_counts(&mut ev.symptoms, &content.symptoms);
-                add_counts(&mut ev.terms, &content.terms);
-                for id in &content.samples {
-                    if ev.samples.len() < lc.sample_posts {
-                        ev.samples.push(id.clone());
-                    }
-                }
-                if x > ev.peak {
-                    ev.peak = x;
-                    ev.peak_bucket = b;
-                }
-                // Quiet is judged over the last `resolve_buckets` buckets together, not bucket
-                // by bucket: a long partial degradation at a few complaints a minute has
-                // many empty minutes but is not over. The event ends after its last busy
-                // bucket.
-                if x as f64 > expected * lc.quiet_ratio + lc.quiet_slack {
-                    ev.first_quiet = b + 1;
-                }
-                ev.window.push_back((x, expected));
-                if ev.window.len() > lc.resolve_buckets as usize {
-                    ev.window.pop_front();
-                }
-                let (sx, se) = ev
-                    .window
-                    .iter()
-                    .fold((0.0, 0.0), |(a, e), &(x, m)| (a + x as f64, e + m));
-                let quiet = ev.window.len() >= lc.resolve_buckets as usize
-                    && sx <= se * lc.quiet_ratio + lc.quiet_slack;
-                if quiet {
-                    emit = Some(EventStatus::Resolved);
-                } else if b - ev.last_update >= lc.min_update_buckets as i64 {
-                    let grew = ev.peak as f64 >= ev.published_peak as f64 * lc.update_peak_factor;
-                    let lead = top(&ev.symptoms).cloned();
-                    if grew || (lead.is_some() && lead != ev.published_symptom) {
-                        emit = Some(EventStatus::Updated);
-                    }
-                }
+                emit = ev.absorb(b, x, expected, &content, lc);
             } else if s.cooldown > 0 {
                 s.cooldown -= 1;
                 if s.cooldown == 0 {
                     s.model.reset();
                 }
             } else if step.alarm {
-                let lag = (step.onset_lag as usize).min(s.recent.len() - 1);
-                let from = s.recent.len() - 1 - lag;
-                let onset = s.recent[from].bucket;
-                let mut ev = OpenEvent {
-                    id: format!(
-                        "{}-{:08x}",
-                        local_id(&self.zone, onset * bs),
-                        fnv1a(format!("{name}@{}", onset * bs).as_bytes()) as u32
-                    ),
-                    onset,
-                    detected: b,
-                    score: step.statistic,
-                    baseline: s.recent[from].expected,
-                    peak_bucket: onset,
-                    peak: 0,
-                    complaints: 0,
-                    symptoms: BTreeMap::new(),
-                    terms: BTreeMap::new(),
-                    samples: Vec::new(),
-                    published_peak: 0,
-                    published_symptom: None,
-                    last_update: b,
-                    first_quiet: b + 1,
-                    window: VecDeque::new(),
-                };
-                for r in s.recent.iter().skip(from) {
-                    let c = &r.content;
-                    ev.complaints += c.complaints;
-                    if c.complaints > ev.peak {
-                        ev.peak = c.complaints;
-                        ev.peak_bucket = r.bucket;
-                    }
-                    add_counts(&mut ev.symptoms, &c.symptoms);
-                    add_counts(&mut ev.terms, &c.terms);
-                    for id in &c.samples {
-                        if ev.samples.len() < lc.sample_posts {
-                            ev.samples.push(id.clone());
-                        }
-                    }
-                }
-                s.event = Some(ev);
+                s.event = Some(OpenEvent::open(
+                    name, &self.zone, bs, b, &step, &s.recent, lc,
+                ));
                 self.state.stats.events += 1;
                 emit = Some(EventStatus::Open);
             } else if step.learnable {
@@ -558,13 +417,7 @@ impl Engine {
             }
             if let Some(status) = emit {
                 let ev = s.event.as_mut().expect("an event to publish");
-                ev.published_peak = ev.peak;
-                ev.published_symptom = top(&ev.symptoms).cloned();
-                ev.last_update = b;
-                let ended = (status == EventStatus::Resolved).then_some(ev.first_quiet * bs);
-                out.push(Output::Event(render(
-                    ev, name, status, ended, bs, minutes, &self.zone, cfg,
-                )));
+                out.push(Output::Event(ev.publish(name, status, b, &self.zone, cfg)));
                 if status == EventStatus::Resolved {
                     s.event = None;
                     s.model.reset();
@@ -593,6 +446,35 @@ impl Engine {
 }
 
 impl Engine {
+    /// Gives every name complained about in `bucket` that has no series yet a fresh one.
+    fn add_series(&mut self, b: i64, bucket: &Bucket) {
+        let cfg = &self.config;
+        for name in bucket.services.keys() {
+            if !self.state.series.contains_key(name) {
+                let discovered = bucket.services[name].discovered;
+                // A discovered name starts from what discovered series have learned (their
+                // mean share and overdispersion, with the weight of the prior), not from
+                // the prior of a listed service.
+                let baseline = match discovered.then(|| self.discovered_pool()).flatten() {
+                    Some((share, dispersion)) => Baseline::pooled(&cfg.baseline, share, dispersion),
+                    None => Baseline::default(),
+                };
+                self.state.series.insert(
+                    name.clone(),
+                    Series {
+                        baseline,
+                        model: AnyModel::of_kind(cfg, cfg.model.kind_for(name)),
+                        recent: VecDeque::new(),
+                        event: None,
+                        cooldown: 0,
+                        discovered,
+                        last_complaint: b,
+                    },
+                );
+            }
+        }
+    }
+
     /// The pooled share and overdispersion of discovered series: the mean over live ones
     /// that have learned, else what expired ones left.
     fn discovered_pool(&self) -> Option<(f64, f64)> {
@@ -657,77 +539,5 @@ impl Engine {
             st.admitted.remove(&name);
             st.stats.discovered_expired += 1;
         }
-    }
-}
-
-fn to_local(zone: &Tz, secs: i64) -> DateTime<FixedOffset> {
-    Utc.timestamp_opt(secs, 0)
-        .single()
-        .unwrap_or_default()
-        .with_timezone(zone)
-        .fixed_offset()
-}
-
-/// The readable part of an event id: the onset in local time, `20211018-0912`.
-fn local_id(zone: &Tz, secs: i64) -> String {
-    to_local(zone, secs).format("%Y%m%d-%H%M").to_string()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn render(
-    ev: &OpenEvent,
-    service: &str,
-    status: EventStatus,
-    ended: Option<i64>,
-    bs: i64,
-    minutes: f64,
-    zone: &Tz,
-    cfg: &DetectorConfig,
-) -> OutageEvent {
-    let lc = &cfg.lifecycle;
-    let peak_rate = ev.peak as f64 / minutes;
-    let baseline_rate = ev.baseline / minutes;
-    let ratio = peak_rate / baseline_rate.max(1e-9);
-    let severity = if peak_rate >= lc.strong_peak_rate && ratio >= lc.strong_ratio {
-        Severity::Strong
-    } else if peak_rate >= lc.moderate_peak_rate && ratio >= lc.moderate_ratio {
-        Severity::Moderate
-    } else {
-        Severity::Weak
-    };
-    let total: u64 = ev.symptoms.values().sum();
-    let mut symptoms: Vec<(String, f64)> = ev
-        .symptoms
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                (*v as f64 / total.max(1) as f64 * 100.0).round() / 100.0,
-            )
-        })
-        .collect();
-    symptoms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut terms: Vec<(&String, &u64)> = ev.terms.iter().collect();
-    terms.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    OutageEvent {
-        event_id: ev.id.clone(),
-        service: service.to_owned(),
-        status,
-        started_at: to_local(zone, ev.onset * bs),
-        detected_at: to_local(zone, (ev.detected + 1) * bs),
-        peak_at: to_local(zone, ev.peak_bucket * bs),
-        ended_at: ended.map(|e| to_local(zone, e)),
-        peak_rate,
-        baseline_rate,
-        severity,
-        score: ev.score,
-        complaints: ev.complaints,
-        symptoms,
-        top_terms: terms
-            .into_iter()
-            .take(lc.top_terms)
-            .map(|(t, _)| t.clone())
-            .collect(),
-        sample_post_ids: ev.samples.clone(),
     }
 }

@@ -20,6 +20,7 @@ mod config;
 mod discovery;
 mod engine;
 mod error;
+mod lifecycle;
 mod model;
 mod series;
 
