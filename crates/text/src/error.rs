@@ -1,7 +1,7 @@
 //! Errors of the text crate.
 
 /// Why the text models could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TextError {
     /// A model file is malformed or inconsistent.
@@ -13,11 +13,12 @@ pub enum TextError {
         message: String,
     },
     /// A model file could not be read.
-    #[error("cannot read {path}: {message}")]
+    #[error("cannot read {path}: {source}")]
     Io {
         /// The file.
         path: String,
         /// The OS error.
-        message: String,
+        #[source]
+        source: std::io::Error,
     },
 }

@@ -252,9 +252,9 @@ impl Models {
     pub fn from_dir(dir: &Path) -> Result<Models, TextError> {
         let read = |name: &str| {
             let p = dir.join(name);
-            std::fs::read_to_string(&p).map_err(|e| TextError::Io {
+            std::fs::read_to_string(&p).map_err(|source| TextError::Io {
                 path: p.display().to_string(),
-                message: e.to_string(),
+                source,
             })
         };
         let userdict = if dir.join("userdict.txt").exists() {
