@@ -1,5 +1,17 @@
-//! The services the simulator knows: canonical names (as in `models/services.toml`), how big
-//! their user base is, what they are for, and the ways people write their names.
+//! The services the simulator knows, read from `models/`: names and kinds from the gazetteer
+//! (`services.toml`, the extractor's own), and from `simulator.toml` which of them the posts
+//! talk about, in what order, how big each user base is and the ways people write the names.
+//! Both files are embedded; a simulator service missing from the gazetteer, or of a kind the
+//! simulator has no posts for, is a bug in `models/` and fails the first use (and the tests).
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+/// Embedded `models/services.toml`.
+const SERVICES_TOML: &str = include_str!("../../../models/services.toml");
+/// Embedded `models/simulator.toml`.
+const SIMULATOR_TOML: &str = include_str!("../../../models/simulator.toml");
 
 /// What a service is for; decides which everyday posts and which symptoms fit it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,361 +35,177 @@ pub(crate) enum Kind {
     Telecom,
 }
 
-/// One service of the gazetteer.
+impl Kind {
+    /// The kind of a `kind = "..."` of `models/`, if the simulator writes posts for it.
+    fn parse(s: &str) -> Option<Kind> {
+        use Kind::*;
+        Some(match s {
+            "im" => Im,
+            "work" => Work,
+            "cloud" => Cloud,
+            "video" => Video,
+            "game" => Game,
+            "payment" => Payment,
+            "shopping" => Shopping,
+            "map" => Map,
+            "food" => Food,
+            "news" => News,
+            "social" => Social,
+            "search" => Search,
+            "storage" => Storage,
+            "mobility" => Mobility,
+            "music" => Music,
+            "travel" => Travel,
+            "telecom" => Telecom,
+            _ => return None,
+        })
+    }
+}
+
+/// One service, as the simulator sees it.
 #[derive(Debug)]
 pub(crate) struct Service {
     /// Canonical name, as the extractor reports it.
-    pub name: &'static str,
+    pub name: String,
     /// Relative size of the user base: peak complaints per minute of a daytime outage, and
     /// the weight of the service in everyday chatter.
     pub size: f64,
     pub kind: Kind,
     /// Unambiguous ways to write the name (aliases of `models/services.toml`, in mixed case
     /// and width where people write them so); the first is the usual one and is picked most.
-    pub aliases: &'static [&'static str],
+    pub aliases: Vec<String>,
     /// Nicknames that are also ordinary words (企鹅): used only right before a cue.
-    pub weak: &'static [&'static str],
+    pub weak: Vec<String>,
 }
 
-use Kind::*;
+#[derive(Deserialize)]
+struct Gazetteer {
+    service: Vec<GazetteerEntry>,
+}
 
-/// Every service the extractor knows, with the simulator's view of it.
-pub(crate) const SERVICES: &[Service] = &[
-    Service {
-        name: "微信",
-        size: 100.0,
-        kind: Im,
-        aliases: &[
-            "微信",
-            "wx",
-            "vx",
-            "V信",
-            "威信",
-            "微x",
-            "WeChat",
-            "wechat",
-            "薇信",
-            "徽信",
-            "维信",
-            "手机微信",
-            "电脑版微信",
-            "微信电脑版",
-            "PC微信",
-            "weixin",
-            "VX",
-            "ｖｘ",
-        ],
-        weak: &["绿泡泡", "某信"],
-    },
-    Service {
-        name: "QQ",
-        size: 60.0,
-        kind: Im,
-        aliases: &["QQ", "qq", "扣扣", "手机QQ", "电脑QQ", "ＱＱ", "Qq"],
-        weak: &["企鹅"],
-    },
-    Service {
-        name: "企业微信",
-        size: 10.0,
-        kind: Work,
-        aliases: &["企业微信", "企微", "企业wx", "企业vx", "WeCom"],
-        weak: &[],
-    },
-    Service {
-        name: "腾讯云",
-        size: 6.0,
-        kind: Cloud,
-        aliases: &[
-            "腾讯云",
-            "腾讯云COS",
-            "腾讯CDN",
-            "TencentCloud",
-            "腾讯云cos",
-        ],
-        weak: &[],
-    },
-    Service {
-        name: "腾讯视频",
-        size: 10.0,
-        kind: Video,
-        aliases: &["腾讯视频", "鹅视频"],
-        weak: &[],
-    },
-    Service {
-        name: "王者荣耀",
-        size: 30.0,
-        kind: Game,
-        aliases: &["王者荣耀", "农药", "王者服务器"],
-        weak: &["王者"],
-    },
-    Service {
-        name: "支付宝",
-        size: 50.0,
-        kind: Payment,
-        aliases: &["支付宝", "zfb", "支付包", "alipay", "Alipay", "付宝"],
-        weak: &[],
-    },
-    Service {
-        name: "淘宝",
-        size: 40.0,
-        kind: Shopping,
-        aliases: &["淘宝", "某宝", "手淘", "淘宝app", "taobao", "tb", "淘宝APP"],
-        weak: &[],
-    },
-    Service {
-        name: "闲鱼",
-        size: 8.0,
-        kind: Shopping,
-        aliases: &["闲鱼", "闲鱼app", "xianyu"],
-        weak: &[],
-    },
-    Service {
-        name: "阿里云",
-        size: 6.0,
-        kind: Cloud,
-        aliases: &["阿里云", "aliyun", "阿里云OSS", "阿里云服务器"],
-        weak: &[],
-    },
-    Service {
-        name: "钉钉",
-        size: 15.0,
-        kind: Work,
-        aliases: &["钉钉", "dingtalk", "叮叮", "丁丁"],
-        weak: &[],
-    },
-    Service {
-        name: "高德地图",
-        size: 10.0,
-        kind: Map,
-        aliases: &["高德地图", "高德", "高德导航", "amap"],
-        weak: &[],
-    },
-    Service {
-        name: "饿了么",
-        size: 12.0,
-        kind: Food,
-        aliases: &["饿了么", "饿了么app", "eleme"],
-        weak: &[],
-    },
-    Service {
-        name: "抖音",
-        size: 50.0,
-        kind: Video,
-        aliases: &[
-            "抖音",
-            "dy",
-            "抖y",
-            "抖音极速版",
-            "douyin",
-            "抖音直播",
-            "DY",
-        ],
-        weak: &[],
-    },
-    Service {
-        name: "今日头条",
-        size: 8.0,
-        kind: News,
-        aliases: &["今日头条", "头条app", "toutiao"],
-        weak: &["头条"],
-    },
-    Service {
-        name: "飞书",
-        size: 8.0,
-        kind: Work,
-        aliases: &["飞书", "lark", "Lark", "feishu"],
-        weak: &[],
-    },
-    Service {
-        name: "微博",
-        size: 45.0,
-        kind: Social,
-        aliases: &[
-            "微博",
-            "wb",
-            "围脖",
-            "新浪微博",
-            "weibo",
-            "微博国际版",
-            "WB",
-        ],
-        weak: &[],
-    },
-    Service {
-        name: "B站",
-        size: 35.0,
-        kind: Video,
-        aliases: &[
-            "B站",
-            "b站",
-            "小破站",
-            "哔哩哔哩",
-            "bilibili",
-            "破站",
-            "blbl",
-            "哔站",
-        ],
-        weak: &[],
-    },
-    Service {
-        name: "知乎",
-        size: 12.0,
-        kind: Social,
-        aliases: &["知乎", "zhihu", "知乎app"],
-        weak: &[],
-    },
-    Service {
-        name: "百度",
-        size: 20.0,
-        kind: Search,
-        aliases: &["百度", "度娘", "手机百度", "百度app", "baidu"],
-        weak: &[],
-    },
-    Service {
-        name: "百度网盘",
-        size: 8.0,
-        kind: Storage,
-        aliases: &["百度网盘", "百度云", "度盘", "百度云盘"],
-        weak: &[],
-    },
-    Service {
-        name: "京东",
-        size: 25.0,
-        kind: Shopping,
-        aliases: &["京东", "狗东", "京东app", "jd", "JD", "京东商城"],
-        weak: &[],
-    },
-    Service {
-        name: "拼多多",
-        size: 25.0,
-        kind: Shopping,
-        aliases: &["拼多多", "pdd", "拼夕夕", "PDD"],
-        weak: &["多多"],
-    },
-    Service {
-        name: "美团",
-        size: 25.0,
-        kind: Food,
-        aliases: &["美团", "美团外卖", "美团app", "meituan"],
-        weak: &[],
-    },
-    Service {
-        name: "滴滴",
-        size: 15.0,
-        kind: Mobility,
-        aliases: &["滴滴", "滴滴打车", "滴滴出行", "didi", "滴滴app"],
-        weak: &[],
-    },
-    Service {
-        name: "网易云音乐",
-        size: 15.0,
-        kind: Music,
-        aliases: &["网易云音乐", "网易云", "网抑云", "云村"],
-        weak: &[],
-    },
-    Service {
-        name: "12306",
-        size: 20.0,
-        kind: Travel,
-        aliases: &["12306", "铁路12306", "12306app", "12306网站"],
-        weak: &[],
-    },
-    Service {
-        name: "唯品会",
-        size: 5.0,
-        kind: Shopping,
-        aliases: &["唯品会", "vipshop", "唯品"],
-        weak: &[],
-    },
-    Service {
-        name: "快手",
-        size: 25.0,
-        kind: Video,
-        aliases: &["快手", "快手极速版", "kuaishou"],
-        weak: &[],
-    },
-    Service {
-        name: "爱奇艺",
-        size: 10.0,
-        kind: Video,
-        aliases: &["爱奇艺", "奇艺", "iqiyi", "爱奇艺app"],
-        weak: &[],
-    },
-    Service {
-        name: "优酷",
-        size: 6.0,
-        kind: Video,
-        aliases: &["优酷", "优酷视频", "youku"],
-        weak: &[],
-    },
-    Service {
-        name: "QQ音乐",
-        size: 8.0,
-        kind: Music,
-        aliases: &["QQ音乐", "q音", "qq音乐"],
-        weak: &[],
-    },
-    Service {
-        name: "携程",
-        size: 6.0,
-        kind: Travel,
-        aliases: &["携程", "携程app", "携程旅行"],
-        weak: &[],
-    },
-    Service {
-        name: "原神",
-        size: 20.0,
-        kind: Game,
-        aliases: &["原神", "原神服务器", "genshin"],
-        weak: &[],
-    },
-    Service {
-        name: "云闪付",
-        size: 5.0,
-        kind: Payment,
-        aliases: &["云闪付", "银联云闪付"],
-        weak: &[],
-    },
-    Service {
-        name: "中国移动",
-        size: 10.0,
-        kind: Telecom,
-        aliases: &["中国移动", "移动网络", "10086", "移动宽带", "中国移动app"],
-        weak: &[],
-    },
-];
+#[derive(Deserialize)]
+struct GazetteerEntry {
+    name: String,
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct SimulatorFile {
+    service: Vec<SimEntry>,
+    #[serde(default)]
+    unlisted: Vec<SimEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimEntry {
+    name: String,
+    /// Only for unlisted services (listed ones take the gazetteer's).
+    kind: Option<String>,
+    size: f64,
+    written: Vec<String>,
+    #[serde(default)]
+    weak: Vec<String>,
+}
+
+/// The simulator's services: listed (in `simulator.toml` order) and unlisted.
+#[derive(Debug)]
+struct Table {
+    listed: Vec<Service>,
+    unlisted: Vec<Service>,
+}
+
+/// Reads the two files; the message says what in `models/` is wrong.
+fn load(gazetteer: &str, simulator: &str) -> Result<Table, String> {
+    let g: Gazetteer =
+        toml::from_str(gazetteer).map_err(|e| format!("models/services.toml: {e}"))?;
+    let s: SimulatorFile =
+        toml::from_str(simulator).map_err(|e| format!("models/simulator.toml: {e}"))?;
+    let service = |e: SimEntry, kind: &str| -> Result<Service, String> {
+        let kind = Kind::parse(kind).ok_or_else(|| {
+            format!(
+                "models/simulator.toml: {}: the simulator has no posts for kind {kind:?}",
+                e.name
+            )
+        })?;
+        if e.written.is_empty() || !e.size.is_finite() || e.size <= 0.0 {
+            return Err(format!(
+                "models/simulator.toml: {}: needs a positive size and a written name",
+                e.name
+            ));
+        }
+        Ok(Service {
+            name: e.name,
+            size: e.size,
+            kind,
+            aliases: e.written,
+            weak: e.weak,
+        })
+    };
+    let mut listed = Vec::with_capacity(s.service.len());
+    for e in s.service {
+        let Some(def) = g.service.iter().find(|d| d.name == e.name) else {
+            return Err(format!(
+                "models/simulator.toml: {} is not in models/services.toml (unlisted services go under [[unlisted]])",
+                e.name
+            ));
+        };
+        if listed.iter().any(|x: &Service| x.name == e.name) {
+            return Err(format!("models/simulator.toml: {} twice", e.name));
+        }
+        listed.push(service(e, &def.kind)?);
+    }
+    let mut unlisted = Vec::with_capacity(s.unlisted.len());
+    for e in s.unlisted {
+        if g.service.iter().any(|d| d.name == e.name) {
+            return Err(format!(
+                "models/simulator.toml: unlisted {} is in models/services.toml",
+                e.name
+            ));
+        }
+        let kind = e.kind.clone().unwrap_or_default();
+        unlisted.push(service(e, &kind)?);
+    }
+    Ok(Table { listed, unlisted })
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| load(SERVICES_TOML, SIMULATOR_TOML).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// Every service the simulator's posts talk about (all listed in the gazetteer).
+pub(crate) fn services() -> &'static [Service] {
+    &table().listed
+}
 
 /// Services that `models/services.toml` deliberately does not list: an incident naming one
 /// tests new-service discovery (the extractor must read the name from the text). They never
 /// appear in everyday chatter.
-pub(crate) const UNLISTED: &[Service] = &[Service {
-    name: "小蓝书",
-    size: 30.0,
-    kind: Social,
-    aliases: &["小蓝书"],
-    weak: &[],
-}];
+pub(crate) fn unlisted() -> &'static [Service] {
+    &table().unlisted
+}
 
 /// The service of a canonical name, if the simulator knows it (listed or not).
 pub(crate) fn lookup(name: &str) -> Option<&'static Service> {
-    SERVICES.iter().chain(UNLISTED).find(|s| s.name == name)
+    services().iter().chain(unlisted()).find(|s| s.name == name)
 }
 
 /// Sum of all sizes, to draw a service in proportion to its size.
 pub(crate) fn total_size() -> f64 {
-    SERVICES.iter().map(|s| s.size).sum()
+    services().iter().map(|s| s.size).sum()
 }
 
 /// Draws a service in proportion to its size from a uniform number in `[0, 1)`.
 pub(crate) fn by_size(u: f64) -> &'static Service {
     let mut x = u * total_size();
-    for s in SERVICES {
+    for s in services() {
         if x < s.size {
             return s;
         }
         x -= s.size;
     }
-    &SERVICES[0]
+    &services()[0]
 }
 
 #[cfg(test)]
@@ -386,18 +214,51 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_every_service_has_an_alias() {
-        for (i, s) in SERVICES.iter().enumerate() {
+        let all = services();
+        assert_eq!(all.len(), 36);
+        for (i, s) in all.iter().enumerate() {
             assert!(!s.aliases.is_empty(), "{}", s.name);
             assert!(s.size > 0.0, "{}", s.name);
             assert!(
-                SERVICES[..i].iter().all(|t| t.name != s.name),
+                all[..i].iter().all(|t| t.name != s.name),
                 "{} twice",
                 s.name
             );
         }
         assert_eq!(lookup("微信").map(|s| s.kind), Some(Kind::Im));
+        assert_eq!(lookup("小蓝书").map(|s| s.kind), Some(Kind::Social));
         assert!(lookup("不存在").is_none());
         assert_eq!(by_size(0.0).name, "微信");
-        assert_eq!(by_size(0.999_999).name, SERVICES.last().unwrap().name);
+        assert_eq!(by_size(0.999_999).name, all.last().unwrap().name);
+    }
+
+    #[test]
+    fn a_simulator_service_must_be_in_the_gazetteer_with_a_kind_it_has_posts_for() {
+        let g = "[[service]]\nname = \"微信\"\nkind = \"im\"\n\n[[service]]\nname = \"工行\"\nkind = \"bank\"\n";
+        let ok = "[[service]]\nname = \"微信\"\nsize = 1.0\nwritten = [\"微信\"]\n";
+        assert_eq!(load(g, ok).map(|t| t.listed.len()), Ok(1));
+        let missing = "[[service]]\nname = \"微博\"\nsize = 1.0\nwritten = [\"微博\"]\n";
+        assert!(load(g, missing)
+            .unwrap_err()
+            .contains("not in models/services.toml"));
+        let bank = "[[service]]\nname = \"工行\"\nsize = 1.0\nwritten = [\"工行\"]\n";
+        assert!(load(g, bank)
+            .unwrap_err()
+            .contains("no posts for kind \"bank\""));
+        let unlisted = "[[service]]\nname = \"微信\"\nsize = 1.0\nwritten = [\"微信\"]\n[[unlisted]]\nname = \"微信\"\nkind = \"im\"\nsize = 1.0\nwritten = [\"微信\"]\n";
+        assert!(load(g, unlisted)
+            .unwrap_err()
+            .contains("is in models/services.toml"));
+    }
+
+    #[test]
+    fn every_written_name_is_an_alias_of_its_service_once_normalised() {
+        let ex = benglema_text::Extractor::embedded();
+        for s in services() {
+            for a in &s.aliases {
+                let sig = ex.extract(&format!("{a}崩了"));
+                assert_eq!(sig.map(|x| x.service), Some(s.name.clone()), "{a}");
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
 
-use crate::services::{self, SERVICES};
+use crate::services::{self, services};
 use crate::spec::TAIL_MINUTES;
 use crate::traffic::{activity, attention, beijing, hash_str, poisson, stream};
 use crate::words::{self, Stage, Target};
@@ -284,14 +284,14 @@ impl Simulation {
         // Poisson: one draw for all services, each complaint's service by size. Overdispersed:
         // each service's count has its own Gamma-mixed rate.
         if self.dispersion > 0.0 {
-            for (i, svc) in SERVICES.iter().enumerate() {
+            for (i, svc) in services().iter().enumerate() {
                 let g = self.mix(TAG_SPORADIC ^ ((i as u64 + 1) << 20), m);
                 for _ in 0..poisson(&mut rng, svc.size * per_size * g) {
                     sporadic_post(&mut drafts, &mut rng, svc, hour);
                 }
             }
         } else {
-            let total: f64 = SERVICES.iter().map(|s| s.size).sum();
+            let total: f64 = services().iter().map(|s| s.size).sum();
             for _ in 0..poisson(&mut rng, total * per_size) {
                 let svc = services::by_size(rng.random());
                 sporadic_post(&mut drafts, &mut rng, svc, hour);

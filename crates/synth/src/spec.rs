@@ -273,7 +273,7 @@ impl SimSpec {
         while at + Duration::hours(8) < end {
             let kind = kinds[n % kinds.len()];
             let service = match kind {
-                HardKind::Discovered => crate::services::UNLISTED[0].name,
+                HardKind::Discovered => crate::services::unlisted()[0].name.as_str(),
                 _ => services[rng.random_range(0..services.len())],
             };
             let (minutes, ramp, ratio) = match kind {

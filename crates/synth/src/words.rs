@@ -50,9 +50,9 @@ impl Target {
 
     pub(crate) fn from_service(s: &Service) -> Target {
         Target {
-            name: s.name.to_owned(),
-            aliases: s.aliases.iter().map(|a| (*a).to_owned()).collect(),
-            weak: s.weak.iter().map(|a| (*a).to_owned()).collect(),
+            name: s.name.clone(),
+            aliases: s.aliases.clone(),
+            weak: s.weak.clone(),
             size: s.size,
             kind: s.kind,
         }
@@ -1962,8 +1962,8 @@ mod tests {
         }
         let mut bad = Vec::new();
         let mut n = 0;
-        for s in services::SERVICES {
-            for a in s.aliases {
+        for s in services::services() {
+            for a in &s.aliases {
                 for p in &phrases {
                     n += 1;
                     let t = format!("{a}{p}");
