@@ -99,7 +99,8 @@ pub struct EngineOptions {
 pub struct Stats {
     /// Posts counted.
     pub posts: u64,
-    /// Complaint signals counted (a post naming two services counts twice).
+    /// Complaint posts counted (once each, however many services a post names; an event's
+    /// `complaints` are its service's share of them).
     pub complaints: u64,
     /// Duplicates ignored.
     pub duplicates: u64,
@@ -264,6 +265,7 @@ impl Engine {
             let kind = sig.kind;
             if kind == SignalKind::Complaint {
                 bucket.complaint_posts += 1;
+                st.stats.complaints += 1;
             }
             // A family name (百度 beside 百度地图) says which service, not that another fails.
             let services = std::iter::once(&sig.service)
@@ -273,7 +275,6 @@ impl Engine {
                 sb.discovered = sig.discovered;
                 match kind {
                     SignalKind::Complaint => {
-                        st.stats.complaints += 1;
                         sb.complaints += 1;
                         for s in &sig.symptoms {
                             *sb.symptoms.entry(s.clone()).or_default() += 1;

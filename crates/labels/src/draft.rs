@@ -88,7 +88,7 @@ pub fn draft_incidents(
     let analyses: Vec<_> = article
         .sentences
         .iter()
-        .map(|s| (ex.analyze_text(s), timex::find(s)))
+        .map(|s| (ex.read_statement(s), timex::find(s)))
         .collect();
     let year_hint = opts.date.map(|d| d.year()).or(published.map(|p| p.year()));
     let is_past = |i: usize| {

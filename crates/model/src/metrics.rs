@@ -44,7 +44,7 @@ pub struct Metrics {
     pub late: u64,
     /// Duplicate posts.
     pub duplicates: u64,
-    /// Complaint signals.
+    /// Complaint posts (once each, however many services a post names).
     pub complaints: u64,
     /// Distinct events raised.
     pub events: usize,

@@ -8,8 +8,8 @@
 use benglema_detect::{
     Admission, DetectError, DetectorConfig, Engine, EngineOptions, EngineState, Observation, Output,
 };
-use benglema_model::{Post, Signal, SignalKind};
-use benglema_text::Extractor;
+use benglema_model::{Post, Signal};
+use benglema_text::{Extractor, Reading};
 
 /// What became of one post.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,26 +18,15 @@ pub struct Processed {
     pub admission: Admission,
     /// The extractor's signal.
     pub signal: Option<Signal>,
+    /// The engine counted the post as a complaint (a discovered name it has not admitted
+    /// is not counted).
+    pub complaint: bool,
 }
 
-/// What the extractor makes of one post: the stateless half of processing it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Analysis {
-    /// The extractor's signal.
-    pub signal: Option<Signal>,
-    /// Content terms, for complaints only.
-    pub terms: Vec<String>,
-}
-
-/// Reads one post with the extractor. Pure, so posts can be analysed in parallel and fed to
-/// [`Detector::process_analyzed`] in order.
-pub fn analyze(extractor: &Extractor, post: &Post) -> Analysis {
-    let signal = extractor.extract(&post.text);
-    let terms = match &signal {
-        Some(s) if s.kind == SignalKind::Complaint => extractor.terms(&post.text),
-        _ => Vec::new(),
-    };
-    Analysis { signal, terms }
+/// Reads one post with the extractor: [`Extractor::read`], one normalisation and one cut.
+/// Pure, so posts can be read in parallel and fed to [`Detector::process_analyzed`] in order.
+pub fn analyze(extractor: &Extractor, post: &Post) -> Reading {
+    extractor.read(&post.text)
 }
 
 /// Extractor + engine.
@@ -88,11 +77,12 @@ impl<'x> Detector<'x> {
     pub fn process_analyzed(
         &mut self,
         post: &Post,
-        analysis: Analysis,
+        analysis: Reading,
         out: &mut Vec<Output>,
     ) -> Processed {
-        let Analysis { signal, terms } = analysis;
+        let Reading { signal, terms } = analysis;
         let term_refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+        let complaints = self.engine.stats().complaints;
         let admission = self.engine.observe(
             Observation {
                 id: &post.id,
@@ -102,7 +92,12 @@ impl<'x> Detector<'x> {
             },
             out,
         );
-        Processed { admission, signal }
+        let complaint = self.engine.stats().complaints > complaints;
+        Processed {
+            admission,
+            signal,
+            complaint,
+        }
     }
 
     /// Moves the watermark without a post (idle input).

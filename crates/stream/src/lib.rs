@@ -22,4 +22,4 @@ pub mod state;
 
 pub use config::{FileSettings, Settings, StateTarget};
 pub use error::StreamError;
-pub use run::{run, EventSink, RunOptions, RunSummary};
+pub use run::{run, EventSink, RunEvent, RunOptions, RunSummary, Telemetry};

@@ -8,6 +8,10 @@
 //! - `ordinary_day`: the 629 posts of `data/posts/background.jsonl`, chatter on a day when
 //!   nothing is down — most posts fail the prefilter and are never segmented.
 //!
+//! `read_with_terms` is what `run` and `backtest` do per post ([`Extractor::read`]: signal and
+//! terms from one normalise-and-cut pass); `extract_then_terms` is the two-pass path it
+//! replaced.
+//!
 //! Run: `cargo bench -p benglema-text --bench text_stage`
 
 use benglema_text::{normalize, Extractor};
@@ -52,6 +56,29 @@ fn bench(c: &mut Criterion) {
                 let mut n = 0usize;
                 for p in posts {
                     n += ex.extract(black_box(p)).is_some() as usize;
+                }
+                n
+            })
+        });
+        // What `run` and `backtest` do per post: the signal and, for a complaint, its terms.
+        // Before `Extractor::read`, the terms were a second normalise-and-cut pass.
+        g.bench_function("read_with_terms", |b| {
+            b.iter(|| {
+                let mut n = 0usize;
+                for p in posts {
+                    n += ex.read(black_box(p)).terms.len();
+                }
+                n
+            })
+        });
+        g.bench_function("extract_then_terms", |b| {
+            b.iter(|| {
+                let mut n = 0usize;
+                for p in posts {
+                    let s = ex.extract(black_box(p));
+                    if s.is_some_and(|s| s.kind == benglema_model::SignalKind::Complaint) {
+                        n += ex.terms(black_box(p)).len();
+                    }
                 }
                 n
             })

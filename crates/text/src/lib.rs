@@ -23,7 +23,7 @@ pub use error::TextError;
 pub use eval::{
     evaluate, score_titles, EvalReport, Label, LabelledPost, Miss, TitleLabel, TitleReport,
 };
-pub use extract::{Analysis, Extractor, CLASSIFIER_WEIGHT};
+pub use extract::{Extractor, Reading, Statement, CLASSIFIER_WEIGHT};
 pub use models::{
     ComplaintCues, ContextWords, CueDefs, DenialCues, DiscoveryCues, Models, RecoveryCues,
     ServiceDef, SymptomDef, CLASSIFIER_TXT, CUES_TOML, SERVICES_TOML, SYMPTOMS_TOML,

@@ -88,3 +88,42 @@ fn few_random_real_titles_read_as_outages() {
         share * 100.0
     );
 }
+
+#[test]
+fn one_read_gives_what_extract_and_terms_give_on_real_titles_and_reposts_of_them() {
+    let titles: Vec<&str> = include_str!("../../../data/real/weibo-hot/labels-dev.tsv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    // Reposts put a title in the reposter's words and another in the quoted ones, so cues,
+    // services and the cut segments they share fall in every arrangement.
+    let reposts: Vec<String> = titles
+        .iter()
+        .zip(titles.iter().cycle().skip(7))
+        .map(|(a, b)| format!("我也是 {a} //@某用户: {b}"))
+        .collect();
+    let mut complaints = 0;
+    for text in titles
+        .iter()
+        .copied()
+        .chain(reposts.iter().map(String::as_str))
+    {
+        let r = ex().read(text);
+        let signal = ex().extract(text);
+        let complaint = signal
+            .as_ref()
+            .is_some_and(|s| s.kind == benglema_model::SignalKind::Complaint);
+        let terms = if complaint {
+            complaints += 1;
+            ex().terms(text)
+        } else {
+            Vec::new()
+        };
+        assert_eq!((r.signal, r.terms), (signal, terms), "{text}");
+    }
+    assert!(
+        complaints > 100,
+        "only {complaints} complaints exercised the terms"
+    );
+}

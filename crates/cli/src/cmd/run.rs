@@ -269,11 +269,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     drop(embedded);
     let summary = result?;
     eprintln!(
-        "benglema: {} posts read, {} dead-lettered, {} event states published, partitions {:?}{}",
+        "benglema: {} posts read, {} dead-lettered, {} complaints, {} event states published, \
+         partitions {:?}, the detectors' state covers {} posts{}",
         summary.posts,
         summary.rejected,
+        summary.complaints,
         summary.published,
         summary.partitions,
+        summary.state_posts,
         if summary.restored.is_empty() {
             String::new()
         } else {

@@ -16,30 +16,45 @@
 //!
 //! After a crash the partition restarts from its checkpoint and replays the posts after it;
 //! the engine is deterministic, so the replay re-publishes the same events with the same ids.
+//!
+//! A revoked partition's task is dropped right after the poll that revoked it, before
+//! anything polled earlier is fed, and messages polled before the revoke are discarded: if the
+//! partition comes straight back, its new task resumes from the checkpoint and the consumer
+//! from the committed offset, so the posts in between are read again by the new task, not
+//! skipped as already seen by the old one.
+//!
+//! The loop is split by concern: [`task`] (one partition's detector), [`timers`] (turns,
+//! ticks, checkpoints), [`group`] (the rebalance callbacks) and [`telemetry`] (every run
+//! event, one enum, feeding Prometheus, the summary and the log).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+mod group;
+mod task;
+pub mod telemetry;
+mod timers;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benglema_detect::{Admission, DetectorConfig, EngineOptions, Output};
-use benglema_model::{EventStatus, OutageEvent, Post};
-use benglema_pipeline::{analyze, Analysis, Detector};
-use benglema_text::Extractor;
+use benglema_detect::{Admission, DetectorConfig, Output};
+use benglema_model::{OutageEvent, Post};
+use benglema_pipeline::analyze;
+use benglema_text::{Extractor, Reading};
 use rayon::prelude::*;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::statistics::Statistics;
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::kafka::{self, TrackedProducer};
 use crate::metrics::Metrics;
 use crate::state::{Checkpoint, StateStore, TopicStore};
 use crate::{Settings, StateTarget, StreamError};
-
-/// Longest stretch of pipelined batches before the detectors catch up and timers run.
-const TURN_EVERY: Duration = Duration::from_millis(100);
+use group::{GroupChange, GroupContext, Shared};
+use task::Task;
+pub use telemetry::{RunEvent, RunSummary, Telemetry};
+use timers::Timers;
 
 /// Header carrying the reason a post was dead-lettered.
 pub const REASON_HEADER: &str = "benglema.reason";
@@ -77,90 +92,18 @@ impl<F: FnMut(&OutageEvent) -> Result<(), StreamError>> EventSink for F {
     }
 }
 
-/// What a run did.
-#[derive(Debug, Default, Clone)]
-pub struct RunSummary {
-    /// Posts read (valid or not).
-    pub posts: u64,
-    /// Dead-lettered posts.
-    pub rejected: u64,
-    /// Event states published.
-    pub published: u64,
-    /// Partitions this process held at some point.
-    pub partitions: BTreeSet<i32>,
-    /// Partitions restored from a checkpoint, with the offset they resumed at.
-    pub restored: BTreeMap<i32, i64>,
-    /// When the first post arrived.
-    pub first_post: Option<Instant>,
-    /// When the last post arrived.
-    pub last_post: Option<Instant>,
-}
-
-#[derive(Default)]
-struct Shared {
-    rebalanced: AtomicBool,
-    revoked: Mutex<Vec<i32>>,
-    lag: AtomicI64,
-}
-
-struct GroupContext(Arc<Shared>);
-
-impl ClientContext for GroupContext {
-    fn stats(&self, s: Statistics) {
-        let lag: i64 = s
-            .topics
-            .values()
-            .flat_map(|t| t.partitions.values())
-            .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
-            .map(|p| p.consumer_lag)
-            .sum();
-        self.0.lag.store(lag, Ordering::Relaxed);
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        kafka::report_client_error(&error, reason);
-    }
-}
-
-fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
-    tpl.elements().iter().map(|e| e.partition()).collect()
-}
-
-impl ConsumerContext for GroupContext {
-    fn pre_rebalance(&self, _: &BaseConsumer<Self>, r: &Rebalance<'_>) {
-        if let Rebalance::Revoke(tpl) = r {
-            let ps = partitions(tpl);
-            if !ps.is_empty() {
-                eprintln!("benglema: partitions revoked: {ps:?}");
-            }
-            if let Ok(mut v) = self.0.revoked.lock() {
-                v.extend(ps);
-            }
-            self.0.rebalanced.store(true, Ordering::SeqCst);
-        }
-    }
-
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, r: &Rebalance<'_>) {
-        match r {
-            Rebalance::Assign(tpl) => {
-                eprintln!("benglema: partitions assigned: {:?}", partitions(tpl))
-            }
-            Rebalance::Error(e) => eprintln!("benglema: rebalance failed: {e}"),
-            Rebalance::Revoke(_) => {}
-        }
-    }
-}
-
 /// A message as read, owned so a batch can be analysed in parallel.
 struct Raw {
     partition: i32,
     offset: i64,
+    /// Revokes the group had seen when the message was polled.
+    epoch: u64,
     key: Option<Vec<u8>>,
     payload: Option<Vec<u8>>,
 }
 
 /// A parsed and analysed post, or why the message is not a post.
-type Prepared = Result<(Post, Analysis), String>;
+type Prepared = Result<(Post, Reading), String>;
 
 /// The stateless half of a message: parse and extract (runs on the rayon pool).
 fn prepare(extractor: &Extractor, raw: &Raw) -> Prepared {
@@ -175,14 +118,6 @@ fn prepare(extractor: &Extractor, raw: &Raw) -> Prepared {
 /// Most messages taken from the client per batch.
 const BATCH: usize = 2048;
 
-struct Task<'x> {
-    detector: Detector<'x>,
-    next_offset: i64,
-    dirty: bool,
-    /// The loop tick (seconds) of the partition's last post.
-    last_tick: u64,
-}
-
 struct Runner<'x, 's> {
     opts: &'s RunOptions,
     extractor: &'x Extractor,
@@ -190,13 +125,14 @@ struct Runner<'x, 's> {
     producer: TrackedProducer,
     store: StateStore,
     tasks: HashMap<i32, Task<'x>>,
+    /// The epoch of each partition's latest revoke: a message polled at a lower epoch was
+    /// read for the task that revoke dropped.
+    revoked_at: HashMap<i32, u64>,
     eof: BTreeSet<i32>,
     out: Vec<Output>,
     sink: &'s mut dyn EventSink,
-    metrics: &'s Metrics,
-    summary: RunSummary,
-    /// Seconds the loop has run (ticks of its one-second timer).
-    tick: u64,
+    telemetry: Telemetry<'s>,
+    timers: Timers,
 }
 
 impl<'x> Runner<'x, '_> {
@@ -204,33 +140,50 @@ impl<'x> Runner<'x, '_> {
         if !self.tasks.contains_key(&partition) {
             let topic = &self.opts.settings.topic;
             let cp = self.store.load(topic, partition)?;
-            let options = EngineOptions::default();
-            let config = self.opts.detector.clone();
-            let task = match cp {
-                Some(cp) => {
-                    eprintln!(
-                        "benglema: {topic}/{partition}: resuming from checkpoint at offset {}",
-                        cp.next_offset
-                    );
-                    self.summary.restored.insert(partition, cp.next_offset);
-                    Task {
-                        detector: Detector::restore(self.extractor, config, options, cp.engine)?,
-                        next_offset: cp.next_offset,
-                        dirty: false,
-                        last_tick: self.tick,
-                    }
-                }
-                None => Task {
-                    detector: Detector::new(self.extractor, config, options)?,
-                    next_offset: 0,
-                    dirty: false,
-                    last_tick: self.tick,
-                },
-            };
-            self.summary.partitions.insert(partition);
+            let resumed_at = cp.as_ref().map(|c| c.next_offset);
+            let task = Task::open(
+                self.extractor,
+                self.opts.detector.clone(),
+                cp,
+                self.timers.ticks,
+            )?;
+            self.telemetry.record(RunEvent::Started {
+                topic,
+                partition,
+                resumed_at,
+            });
             self.tasks.insert(partition, task);
         }
         Ok(self.tasks.get_mut(&partition).expect("inserted above"))
+    }
+
+    /// Acts on what the group callbacks noted during the last poll: revoked partitions lose
+    /// their task before anything polled earlier is fed; assigned ones get theirs at once,
+    /// from their checkpoint, so a partition's state is held (and its idleness timed) from
+    /// the moment it is owned, posts or not.
+    fn sync_group(&mut self) -> Result<(), StreamError> {
+        for change in self.shared.take_changes() {
+            match change {
+                GroupChange::Assigned(ps) => {
+                    self.telemetry.record(RunEvent::Assigned(&ps));
+                    for p in ps {
+                        self.task(p)?;
+                    }
+                }
+                GroupChange::Failed(e) => self.telemetry.record(RunEvent::RebalanceFailed(&e)),
+                GroupChange::Revoked { partitions, epoch } => {
+                    self.telemetry.record(RunEvent::Revoked(&partitions));
+                    for p in partitions {
+                        // Work since the last checkpoint is replayed by the next owner (this
+                        // process or another), with the same event ids.
+                        self.tasks.remove(&p);
+                        self.eof.remove(&p);
+                        self.revoked_at.insert(p, epoch);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn publish(&mut self) -> Result<(), StreamError> {
@@ -244,26 +197,15 @@ impl<'x> Runner<'x, '_> {
                 &json,
                 None,
             )?;
-            self.metrics.events_published.inc();
-            if e.status == EventStatus::Open {
-                self.metrics.events_raised.inc();
-            }
-            self.summary.published += 1;
+            self.telemetry.record(RunEvent::Published(&e));
             self.sink.event(&e)?;
         }
         Ok(())
     }
 
-    fn dead_letter(
-        &mut self,
-        partition: i32,
-        offset: i64,
-        key: Option<&[u8]>,
-        payload: &[u8],
-        reason: &str,
-    ) -> Result<(), StreamError> {
+    fn dead_letter(&mut self, raw: &Raw, reason: &str) -> Result<(), StreamError> {
         let s = &self.opts.settings;
-        let source = format!("{}/{partition}/{offset}", s.topic);
+        let source = format!("{}/{}/{}", s.topic, raw.partition, raw.offset);
         let headers = OwnedHeaders::new()
             .insert(Header {
                 key: REASON_HEADER,
@@ -273,9 +215,10 @@ impl<'x> Runner<'x, '_> {
                 key: SOURCE_HEADER,
                 value: Some(source.as_bytes()),
             });
+        let payload = raw.payload.as_deref().unwrap_or(&[]);
+        let key = raw.key.as_deref();
         kafka::send(&self.producer, &s.dlq_topic, key, payload, Some(headers))?;
-        self.metrics.rejected.inc();
-        self.summary.rejected += 1;
+        self.telemetry.record(RunEvent::Rejected);
         Ok(())
     }
 
@@ -288,47 +231,38 @@ impl<'x> Runner<'x, '_> {
     }
 
     fn message(&mut self, raw: &Raw, prepared: Prepared) -> Result<(), StreamError> {
-        let (partition, offset) = (raw.partition, raw.offset);
-        let (key, payload) = (raw.key.as_deref(), raw.payload.as_deref());
+        let partition = raw.partition;
+        if self
+            .revoked_at
+            .get(&partition)
+            .is_some_and(|&e| raw.epoch < e)
+        {
+            // Polled for a task a revoke has dropped since; its next owner reads it again.
+            return Ok(());
+        }
         self.eof.remove(&partition);
-        let tick = self.tick;
-        let task = self.task(partition)?;
-        if offset < task.next_offset {
+        let tick = self.timers.ticks;
+        if !self.task(partition)?.take(raw.offset, tick) {
             // Already inside the checkpoint (its commit was lost): skip.
             return Ok(());
         }
-        task.next_offset = offset + 1;
-        task.dirty = true;
-        task.last_tick = tick;
-        self.metrics.posts_in.inc();
-        self.summary.posts += 1;
-        match prepared {
-            Err(reason) => {
-                self.dead_letter(partition, offset, key, payload.unwrap_or(&[]), &reason)
-            }
-            Ok((post, analysis)) => {
-                let task = self.tasks.get_mut(&partition).expect("task exists");
-                let r = task
-                    .detector
-                    .process_analyzed(&post, analysis, &mut self.out);
-                match r.admission {
-                    Admission::Accepted => {
-                        if r.signal
-                            .is_some_and(|s| s.kind == benglema_model::SignalKind::Complaint)
-                        {
-                            self.metrics.complaints.inc();
-                        }
-                    }
-                    Admission::Late => {
-                        self.metrics.late.inc();
-                    }
-                    Admission::Duplicate => {
-                        self.metrics.duplicates.inc();
-                    }
-                }
-                self.publish()
-            }
-        }
+        self.telemetry.record(RunEvent::Read);
+        let (post, analysis) = match prepared {
+            Err(reason) => return self.dead_letter(raw, &reason),
+            Ok(p) => p,
+        };
+        let task = self.tasks.get_mut(&partition).expect("task exists");
+        let r = task
+            .detector
+            .process_analyzed(&post, analysis, &mut self.out);
+        self.telemetry.record(match r.admission {
+            Admission::Accepted => RunEvent::Counted {
+                complaint: r.complaint,
+            },
+            Admission::Late => RunEvent::Late,
+            Admission::Duplicate => RunEvent::Duplicate,
+        });
+        self.publish()
     }
 
     /// Advances quiet partitions to the newest watermark of the others.
@@ -340,14 +274,9 @@ impl<'x> Runner<'x, '_> {
             .max();
         let Some(newest) = newest else { return Ok(()) };
         let idle_ticks = self.opts.idle_after.as_secs();
-        let tick = self.tick;
+        let tick = self.timers.ticks;
         for t in self.tasks.values_mut() {
-            if tick >= t.last_tick + idle_ticks
-                && t.detector.engine().watermark().is_some_and(|w| w < newest)
-            {
-                t.detector.advance_to(newest, &mut self.out);
-                t.dirty = true;
-            }
+            t.advance_if_idle(tick, idle_ticks, newest, &mut self.out);
         }
         self.publish()
     }
@@ -364,57 +293,85 @@ impl<'x> Runner<'x, '_> {
             return Ok(());
         }
         kafka::flush(&self.producer)?;
-        let topic = self.opts.settings.topic.clone();
+        let topic = &self.opts.settings.topic;
         let cps: Vec<Checkpoint> = dirty
             .iter()
-            .map(|p| {
-                let t = &self.tasks[p];
-                Checkpoint {
-                    topic: topic.clone(),
-                    partition: *p,
-                    next_offset: t.next_offset,
-                    engine: t.detector.engine().snapshot(),
-                }
-            })
+            .map(|p| self.tasks[p].checkpoint(topic, *p))
             .collect();
         self.store.save(&cps)?;
         let mut tpl = TopicPartitionList::new();
         for cp in &cps {
-            tpl.add_partition_offset(&topic, cp.partition, Offset::Offset(cp.next_offset))
+            tpl.add_partition_offset(topic, cp.partition, Offset::Offset(cp.next_offset))
                 .map_err(|e| StreamError::kafka("building the commit", e))?;
         }
         if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
             // The checkpoint is what a restart resumes from; a lost commit only means the
             // next owner skips the covered posts itself.
-            eprintln!("benglema: offset commit failed ({e}); the checkpoint covers it");
+            self.telemetry.record(RunEvent::CommitFailed(&e));
         }
         for p in dirty {
             if let Some(t) = self.tasks.get_mut(&p) {
                 t.dirty = false;
             }
         }
-        self.metrics.checkpoints.inc();
+        self.telemetry.record(RunEvent::Checkpointed);
         Ok(())
     }
 
-    fn drop_revoked(&mut self) {
-        let revoked: Vec<i32> = match self.shared.revoked.lock() {
-            Ok(mut v) => std::mem::take(&mut *v),
-            Err(_) => return,
-        };
-        for p in revoked {
-            // Work since the last checkpoint is replayed by the new owner, with the same ids.
-            self.tasks.remove(&p);
-            self.eof.remove(&p);
-        }
+    /// The one-second timer: gauges, idle partitions; true when the run should end.
+    fn second(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<bool, StreamError> {
+        let assigned = assigned(consumer);
+        self.telemetry.record(RunEvent::Second {
+            lag: self.shared.lag.load(Ordering::Relaxed),
+            assigned: assigned.len(),
+        });
+        self.advance_idle()?;
+        Ok(self.opts.exit_on_eof.load(Ordering::Relaxed)
+            && !assigned.is_empty()
+            && assigned.is_subset(&self.eof))
+    }
+
+    /// Posts counted in the state of the partitions held now.
+    fn state_posts(&self) -> u64 {
+        self.tasks
+            .values()
+            .map(|t| t.detector.engine().stats().posts)
+            .sum()
     }
 }
 
 fn assigned(consumer: &BaseConsumer<GroupContext>) -> BTreeSet<i32> {
     consumer
         .assignment()
-        .map(|tpl| partitions(&tpl).into_iter().collect())
+        .map(|tpl| group::partitions(&tpl).into_iter().collect())
         .unwrap_or_default()
+}
+
+/// Takes a batch: waits for one message, then takes what the client already has. Stops at
+/// a client event (end of a partition, an error), which it returns.
+fn poll_batch(
+    consumer: &BaseConsumer<GroupContext>,
+    shared: &Shared,
+) -> (Vec<Raw>, Option<KafkaError>) {
+    let mut batch: Vec<Raw> = Vec::new();
+    let mut timeout = Duration::from_millis(100);
+    while batch.len() < BATCH {
+        match consumer.poll(timeout) {
+            Some(Ok(m)) => batch.push(Raw {
+                partition: m.partition(),
+                offset: m.offset(),
+                // Read after the poll: a revoke served inside this poll came before the
+                // message it returned.
+                epoch: shared.epoch.load(Ordering::SeqCst),
+                key: m.key().map(<[u8]>::to_vec),
+                payload: m.payload().map(<[u8]>::to_vec),
+            }),
+            Some(Err(e)) => return (batch, Some(e)),
+            None => break,
+        }
+        timeout = Duration::ZERO;
+    }
+    (batch, None)
 }
 
 /// Runs the streaming detector until `stop` is set (or, with `exit_on_eof`, the assigned
@@ -451,6 +408,11 @@ pub fn run(
     let mut props = vec![
         ("group.id", s.group.as_str()),
         ("enable.auto.commit", "false"),
+        // Offsets are the checkpoints' alone: with the client storing the offset of every
+        // message it hands out, a partition revoked and at once assigned back resumed at
+        // that stored position instead of the committed one, past posts the dropped task
+        // had read but not checkpointed (seen on tansu; the revoke test catches it).
+        ("enable.auto.offset.store", "false"),
         ("auto.offset.reset", "earliest"),
         ("enable.partition.eof", "true"),
         ("fetch.wait.max.ms", "100"),
@@ -473,48 +435,25 @@ pub fn run(
         producer,
         store,
         tasks: HashMap::new(),
+        revoked_at: HashMap::new(),
         eof: BTreeSet::new(),
         out: Vec::new(),
         sink,
-        metrics,
-        summary: RunSummary::default(),
-        tick: 0,
+        telemetry: Telemetry::new(metrics),
+        timers: Timers::new(s.checkpoint_every),
     };
-    let mut last_cp = Instant::now();
-    let mut last_tick = Instant::now();
-    let mut rate_mark = (Instant::now(), 0u64);
-    let mut last_turn = Instant::now();
     let mut pending: Option<(Vec<Raw>, Vec<Prepared>)> = None;
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        // A batch: wait for one message, then take what the client already has.
-        let mut batch: Vec<Raw> = Vec::new();
-        let mut event = None;
-        let mut timeout = Duration::from_millis(100);
-        while batch.len() < BATCH {
-            match consumer.poll(timeout) {
-                Some(Ok(m)) => batch.push(Raw {
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    key: m.key().map(<[u8]>::to_vec),
-                    payload: m.payload().map(<[u8]>::to_vec),
-                }),
-                Some(Err(e)) => {
-                    event = Some(e);
-                    break;
-                }
-                None => break,
-            }
-            timeout = Duration::ZERO;
-        }
+        let (batch, event) = poll_batch(&consumer, &r.shared);
+        r.sync_group()?;
+        r.telemetry.record(RunEvent::Polled {
+            messages: batch.len(),
+        });
         // Pipelined: the new batch is parsed and analysed on the rayon pool while this
         // thread feeds the previous one to the detectors, in order.
-        let first = !batch.is_empty() && r.summary.first_post.is_none();
-        if first {
-            r.summary.first_post = Some(Instant::now());
-        }
         let mut prepared: Vec<Prepared> = Vec::new();
         let previous = pending.take();
         let previous_len = previous.as_ref().map_or(0, |(b, _)| b.len());
@@ -542,7 +481,7 @@ pub fn run(
         // at (checkpoint, idle partitions, exit), so those always see a consistent state.
         let now = Instant::now();
         let idle = pending.as_ref().is_none_or(|(b, _)| b.len() < BATCH);
-        let turn = event.is_some() || idle || now - last_turn >= TURN_EVERY;
+        let turn = event.is_some() || idle || r.timers.turn_due(now);
         if turn {
             if let Some((b, p)) = pending.take() {
                 r.feed(b, p)?;
@@ -551,7 +490,7 @@ pub fn run(
         match event {
             Some(KafkaError::PartitionEOF(p)) => {
                 r.eof.insert(p);
-                r.metrics.mark_connected();
+                r.telemetry.record(RunEvent::Connected);
             }
             Some(e) => kafka::report_client_error(&e, "consumer"),
             None => {}
@@ -560,42 +499,14 @@ pub fn run(
             continue;
         }
         let now = Instant::now();
-        last_turn = now;
-        if fed {
-            r.summary.last_post = Some(now);
+        r.timers.turned(now);
+        r.telemetry.record(RunEvent::Turned { fed });
+        if r.timers.tick(now) && r.second(&consumer)? {
+            break;
         }
-        if r.shared.rebalanced.swap(false, Ordering::SeqCst) {
-            r.drop_revoked();
-        }
-        if now - last_tick >= Duration::from_secs(1) {
-            last_tick = now;
-            r.tick += 1;
-            r.metrics.beat();
-            r.metrics
-                .consumer_lag
-                .set(r.shared.lag.load(Ordering::Relaxed));
-            let n = r.summary.posts;
-            let secs = (now - rate_mark.0).as_secs_f64();
-            r.metrics
-                .posts_per_second
-                .set((n - rate_mark.1) as f64 / secs.max(1e-9));
-            rate_mark = (now, n);
-            let assigned = assigned(&consumer);
-            r.metrics.partitions.set(assigned.len() as i64);
-            if !assigned.is_empty() {
-                r.metrics.mark_connected();
-            }
-            r.advance_idle()?;
-            if opts.exit_on_eof.load(Ordering::Relaxed)
-                && !assigned.is_empty()
-                && assigned.is_subset(&r.eof)
-            {
-                break;
-            }
-        }
-        if now - last_cp >= s.checkpoint_every {
+        if r.timers.checkpoint_due(now) {
             r.checkpoint(&consumer)?;
-            last_cp = Instant::now();
+            r.timers.checkpointed();
         }
     }
     if let Some((b, p)) = pending.take() {
@@ -603,5 +514,6 @@ pub fn run(
     }
     r.checkpoint(&consumer)?;
     consumer.unsubscribe();
-    Ok(r.summary)
+    let held = r.state_posts();
+    Ok(r.telemetry.finish(held))
 }

@@ -1,0 +1,251 @@
+//! The learned half of the extractor: the classifier's hashed features of a post (character
+//! n-grams with service aliases masked, plus tokens) and the decision it makes when the rules
+//! are silent.
+
+use super::*;
+
+impl Extractor {
+    /// The classifier's feature slots of a post (see [`Classifier`](crate::Classifier)):
+    /// character 1- to 3-grams of the normalised text, with every unambiguous service alias
+    /// masked, plus its jieba tokens when `tokens`; hashed into `2^bits` slots, sorted and
+    /// without repeats.
+    pub fn features(&self, text: &str, bits: u32, tokens: bool) -> Vec<u32> {
+        self.features_normalized(&normalize(text), bits, tokens)
+    }
+
+    pub(super) fn features_normalized(&self, n: &Normalized, bits: u32, tokens: bool) -> Vec<u32> {
+        let mut slots: Vec<u32> = Vec::new();
+        self.each_feature(n, bits, tokens, &mut String::new(), |s| slots.push(s));
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    }
+
+    /// Emits the feature slots of a post, repeats included (see [`Self::features`]).
+    pub(super) fn each_feature(
+        &self,
+        n: &Normalized,
+        bits: u32,
+        tokens: bool,
+        masked: &mut String,
+        mut emit: impl FnMut(u32),
+    ) {
+        const MASK: char = '\u{E000}';
+        let slot = |h: u64| (h & ((1u64 << bits) - 1)) as u32;
+        masked.clear();
+        for (k, seg) in n.segments.iter().enumerate() {
+            if k > 0 {
+                masked.push('|');
+            }
+            let from = masked.len();
+            self.lex.mask_services(&seg.text, MASK, masked);
+            if tokens {
+                for w in self.jieba.cut(&masked[from..], HMM) {
+                    if !is_space(w.word) {
+                        emit(slot(hash_feature(&["w", w.word])));
+                    }
+                }
+            }
+        }
+        // hash_feature(&["c", gram]) of every 1-, 2- and 3-gram, computed incrementally.
+        let base = fnv_end(fnv_extend(FNV_OFFSET, b"c"));
+        let mut utf8 = [0u8; 4];
+        for (i, _) in masked.char_indices() {
+            let mut h = base;
+            let mut blank = true;
+            for c in masked[i..].chars().take(3) {
+                h = fnv_extend(h, c.encode_utf8(&mut utf8).as_bytes());
+                blank &= c.is_whitespace();
+                if !blank {
+                    emit(slot(fnv_end(h)));
+                }
+            }
+        }
+    }
+
+    /// The classifier's probability for a normalised post: [`Classifier::probability`] of
+    /// its features, summed as they are hashed (a reused bitset drops repeats), without
+    /// collecting and sorting them.
+    pub(super) fn probability_normalized(&self, n: &Normalized, c: &Classifier) -> f32 {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<u32>, String)> =
+                const { std::cell::RefCell::new((Vec::new(), Vec::new(), String::new())) };
+        }
+        SCRATCH.with_borrow_mut(|(seen, touched, masked)| {
+            let words = (1usize << c.bits).div_ceil(64);
+            if seen.len() != words {
+                seen.clear();
+                seen.resize(words, 0);
+            }
+            let (mut sum, mut count) = (0.0f32, 0u32);
+            self.each_feature(n, c.bits, c.tokens, masked, |s| {
+                let (w, b) = ((s / 64) as usize, 1u64 << (s % 64));
+                if seen[w] & b == 0 {
+                    if seen[w] == 0 {
+                        touched.push(w as u32);
+                    }
+                    seen[w] |= b;
+                    sum += c.weights.get(s as usize).copied().unwrap_or(0.0);
+                    count += 1;
+                }
+            });
+            for w in touched.drain(..) {
+                seen[w as usize] = 0;
+            }
+            c.probability_from_sum(sum, count)
+        })
+    }
+
+    /// The classifier's probability that a post is a complaint, if there is a classifier.
+    pub fn complaint_probability(&self, text: &str) -> Option<f32> {
+        let c = self.models.classifier.as_ref()?;
+        Some(self.probability_normalized(&normalize(text), c))
+    }
+
+    /// Whether the classifier alone, rules aside, scores a post at or above its threshold
+    /// (false without a classifier): for measuring the classifier on its own.
+    pub fn classifier_fires(&self, text: &str) -> bool {
+        let Some(c) = self.models.classifier.as_ref() else {
+            return false;
+        };
+        self.complaint_probability(text)
+            .is_some_and(|p| p >= c.threshold)
+    }
+
+    /// The learned half of the extractor: when the rules find no signal in a post that
+    /// names a known service, the classifier decides. At or above its threshold the post is
+    /// a complaint about the first service named (own words before quoted ones), unless a
+    /// past or hypothetical marker (去年, 要是) is present; confidence is the probability
+    /// scaled by [`CLASSIFIER_WEIGHT`].
+    pub(super) fn classify<'a>(
+        &self,
+        n: &'a Normalized,
+        scans: &[Scan],
+        cache: &mut [Option<Parsed<'a>>],
+    ) -> Option<Signal> {
+        let c = self.models.classifier.as_ref()?;
+        if !scans.iter().any(|s| s.service) {
+            return None;
+        }
+        let p = self.probability_normalized(n, c);
+        if p < c.threshold {
+            return None;
+        }
+        for (k, sc) in scans.iter().enumerate() {
+            if !sc.service {
+                continue;
+            }
+            let (toks, r) = self.parsed(n, cache, k);
+            if toks
+                .toks
+                .iter()
+                .any(|t| t.e.has(role::PAST | role::HYPOTHETICAL))
+            {
+                return None;
+            }
+            // The first service named, but not the 微博 of a 转发微博 boilerplate.
+            let named = toks
+                .toks
+                .iter()
+                .enumerate()
+                .find_map(|(i, t)| match t.e.service {
+                    Some((s, false)) if i == 0 || toks.toks[i - 1].s != "转发" => Some(s),
+                    _ => None,
+                });
+            let Some(service) = named.map(|s| self.models.services[s as usize].name.clone()) else {
+                continue;
+            };
+            return Some(Signal {
+                service,
+                kind: SignalKind::Complaint,
+                symptoms: self.symptom_names(SignalKind::Complaint, &r.symptoms),
+                cue: "classifier".to_owned(),
+                confidence: round_confidence(p * CLASSIFIER_WEIGHT),
+                also: Vec::new(),
+                related: Vec::new(),
+                discovered: false,
+            });
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod combination_tests {
+    use super::*;
+
+    #[test]
+    fn an_unlisted_target_beside_a_listed_service_is_discovered() {
+        let ex = Extractor::embedded();
+        let s = ex
+            .extract("我靠！小蓝书也挂了 第一反应是去微博看看")
+            .expect("a signal");
+        assert_eq!((s.service.as_str(), s.discovered), ("小蓝书", true));
+    }
+
+    #[test]
+    fn the_classifier_speaks_only_when_the_rules_are_silent() {
+        let ex = Extractor::embedded();
+        assert!(ex.models().classifier.is_some(), "models/classifier.txt");
+        // Rules know this wording: their cue stands.
+        let s = ex.extract("微信崩了").expect("a signal");
+        assert_ne!(s.cue, "classifier");
+        // Rules do not know 开小差 (an error message); the classifier does.
+        let s = ex
+            .extract("12306登录一直提示'当前访问用户过多，请稍后重试'")
+            .expect("a classifier signal");
+        assert_eq!(
+            (s.service.as_str(), s.cue.as_str()),
+            ("12306", "classifier")
+        );
+        assert!(s.confidence <= CLASSIFIER_WEIGHT);
+        // Without the classifier the same post carries nothing.
+        let mut m = Models::embedded();
+        m.classifier = None;
+        assert!(Extractor::new(m)
+            .extract("12306登录一直提示'当前访问用户过多，请稍后重试'")
+            .is_none());
+        // Chatter naming a service stays chatter; past outages stay past.
+        assert!(ex.extract("12306：春运首日售出车票1800万张").is_none());
+        assert!(ex.extract("去年12306登录一直提示请稍后重试").is_none());
+    }
+}
+
+#[cfg(test)]
+mod feature_tests {
+    use super::*;
+
+    #[test]
+    fn incremental_ngram_hashes_equal_whole_gram_hashes() {
+        let ex = Extractor::embedded();
+        let bits = 20;
+        let got = ex.features("微信 又抽风了!", bits, false);
+        let masked = "\u{E000} 又抽风了!";
+        let chars: Vec<char> = masked.chars().collect();
+        let mut want: Vec<u32> = Vec::new();
+        for len in 1..=3 {
+            for w in chars.windows(len) {
+                if w.iter().all(|c| c.is_whitespace()) {
+                    continue;
+                }
+                let g: String = w.iter().collect();
+                want.push((hash_feature(&["c", &g]) & ((1 << bits) - 1)) as u32);
+            }
+        }
+        want.sort_unstable();
+        want.dedup();
+        assert_eq!(got, want);
+        // The streaming probability equals the one of the collected features.
+        let c = ex.models().classifier.clone().expect("embedded classifier");
+        for text in [
+            "微信 又抽风了!",
+            "12306登录一直提示请稍后重试",
+            "",
+            "啊啊啊啊啊",
+        ] {
+            let a = ex.complaint_probability(text).unwrap();
+            let b = c.probability(&ex.features(text, c.bits, c.tokens));
+            assert!((a - b).abs() < 1e-6, "{text}: {a} vs {b}");
+        }
+    }
+}
