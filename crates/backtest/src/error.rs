@@ -16,14 +16,6 @@ pub enum BacktestError {
     /// Reading an input or writing an output under its contract failed.
     #[error(transparent)]
     Contract(#[from] benglema_io::IoError),
-    /// A table input lacks a required column.
-    #[error("{path}: {message}")]
-    Table {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
     /// Detector parameters out of range.
     #[error(transparent)]
     Detector(#[from] benglema_detect::DetectError),

@@ -5,15 +5,13 @@
 //!
 //! - [`metrics`]: matching events to labels and the summary figures;
 //! - [`run`]: the whole backtest, writing `events.csv`, `series.csv`, `metrics.json` and
-//!   `rejects.jsonl` into an output directory;
-//! - [`series`]: `detect-series`, the change test on any `timestamp,value` CSV.
+//!   `rejects.jsonl` into an output directory.
 //!
 //! Inputs are read and outputs written through `benglema-io`, which owns the formats. With no
 //! inputs, the bundled labelled history ([`benglema_io::bundled_posts`]) is replayed.
 
 pub mod error;
 pub mod metrics;
-pub mod series;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;

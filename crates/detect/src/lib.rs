@@ -36,4 +36,4 @@ pub use engine::{
 };
 pub use error::DetectError;
 pub use model::{AnyModel, ChangePointModel, Cusum, Step};
-pub use series::{SeriesConfig, SeriesDetector, SeriesStep};
+pub use series::{infer_bucket, score_series, SeriesConfig, SeriesDetector, SeriesStep};

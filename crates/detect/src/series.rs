@@ -167,6 +167,38 @@ impl SeriesDetector {
     }
 }
 
+/// Scores a whole count series, row by row, as `detect-series` does: `clock` is each row's
+/// time on its own local clock (seconds, hour of the day); `bucket_seconds` the spacing of
+/// rows (see [`infer_bucket`]). The season is the hour of the day (for rows an hour apart or
+/// closer) and the day of the week.
+pub fn score_series(clock: &[(i64, u32)], values: &[f64], bucket_seconds: i64) -> Vec<SeriesStep> {
+    let mut d = SeriesDetector::new(SeriesConfig::for_bucket(bucket_seconds));
+    clock
+        .iter()
+        .zip(values)
+        .map(|(&(secs, hour), &v)| {
+            // Seconds are on the rows' own clock; 1970-01-01 was a Thursday.
+            let season = Season {
+                hour: if bucket_seconds <= 3600 {
+                    hour as usize
+                } else {
+                    0
+                },
+                weekday: (secs.div_euclid(86_400) + 3).rem_euclid(7) as usize,
+            };
+            d.step(v, season)
+        })
+        .collect()
+}
+
+/// The spacing of rows: the median gap between consecutive times (an hour for fewer than
+/// two rows).
+pub fn infer_bucket(clock: &[(i64, u32)]) -> i64 {
+    let mut gaps: Vec<i64> = clock.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    gaps.sort_unstable();
+    gaps.get(gaps.len() / 2).copied().unwrap_or(3600)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +287,58 @@ mod tests {
             );
             assert!(s.score.is_finite() && (0.0..=1.0).contains(&s.score));
         }
+    }
+}
+
+#[cfg(test)]
+mod score_tests {
+    use super::*;
+
+    /// `(clock, value)` rows from hour 0 of a Monday (1970-01-05), `step` seconds apart.
+    fn rows(values: &[f64], step: i64) -> Vec<(i64, u32)> {
+        let monday = 4 * 86_400;
+        (0..values.len() as i64)
+            .map(|i| {
+                let t = monday + i * step;
+                (t, (t.rem_euclid(86_400) / 3600) as u32)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_hourly_series_alarms_once_at_its_burst() {
+        // Six weeks of hourly ticket counts with a daily rhythm, then a burst.
+        let values: Vec<f64> = (0..42 * 24)
+            .map(|i: usize| {
+                let h = (i % 24) as f64;
+                let base = 20.0 + 15.0 * ((h - 4.0) / 24.0 * std::f64::consts::TAU).sin();
+                let v = if (900..906).contains(&i) {
+                    base * 6.0
+                } else {
+                    base + ((i * 7919) % 5) as f64 - 2.0
+                };
+                v.round()
+            })
+            .collect();
+        let clock = rows(&values, 3600);
+        assert_eq!(infer_bucket(&clock), 3600);
+        let steps = score_series(&clock, &values, 3600);
+        let fired: Vec<usize> = (0..steps.len()).filter(|&i| steps[i].alarm).collect();
+        assert_eq!(
+            fired,
+            vec![900],
+            "alarms once, at the burst, using rows up to it only"
+        );
+        assert!(steps.iter().all(|s| (0.0..=1.0).contains(&s.score)));
+    }
+
+    #[test]
+    fn a_prefix_scores_as_it_does_inside_the_whole_series() {
+        let values: Vec<f64> = (0..500).map(|i| if i > 300 { 50.0 } else { 5.0 }).collect();
+        let clock = rows(&values, 60);
+        let full = score_series(&clock, &values, 60);
+        let half = score_series(&clock[..350], &values[..350], 60);
+        assert_eq!(&full[..350], &half[..]);
+        assert_eq!(infer_bucket(&clock[..1]), 3600);
     }
 }

@@ -9,6 +9,7 @@
 //!   [`OutageEvent`](benglema_model::OutageEvent)s;
 //! - [`series`]: `series.csv`, streamed; [`rejects`]: `rejects.jsonl`;
 //! - [`incidents`]: the label CSV, validated row by row;
+//! - [`counts`]: `detect-series`' `timestamp,value` CSV in and its scored rows out;
 //! - [`bundled`]: the compiled-in labels and the labelled history replayed when no input is
 //!   given.
 //!
@@ -19,6 +20,7 @@
 
 pub mod archive;
 pub mod bundled;
+pub mod counts;
 mod error;
 pub mod events;
 pub mod incidents;
@@ -30,6 +32,7 @@ pub use bundled::{
     bundled_history, bundled_labels, bundled_posts, BUNDLED_DAYS_AFTER, BUNDLED_DAYS_BEFORE,
     BUNDLED_SEED,
 };
+pub use counts::{read_counts, scored_frame, write_scored, Counts, Scored, SCORED_CSV_COLUMNS};
 pub use error::IoError;
 pub use events::{
     events_frame, read_events, read_events_jsonl, write_events, write_events_file, CsvAppender,

@@ -23,7 +23,8 @@ pub struct Processed {
     pub complaint: bool,
 }
 
-/// Reads one post with the extractor: [`Extractor::read`], one normalisation and one cut.
+/// Reads one post with the extractor: [`Extractor::read`], the signal and a complaint's terms
+/// from one normalisation.
 /// Pure, so posts can be read in parallel and fed to [`Detector::process_analyzed`] in order.
 pub fn analyze(extractor: &Extractor, post: &Post) -> Reading {
     extractor.read(&post.text)

@@ -170,7 +170,7 @@ pub fn file_part(s: &str) -> String {
 }
 
 /// Reads the backtest output in `out_dir`, draws the plots into `out_dir/plots/` and writes
-/// `out_dir/report.html`: [`plan`](crate::plan) decides every table and chart, [`draw`](crate::draw)
+/// `out_dir/report.html`: `plan` decides every table and chart, `draw`
 /// renders the charts, [`html`] lays out the page.
 pub fn write(
     out_dir: &Path,
@@ -186,9 +186,9 @@ pub fn write(
             });
         }
     }
-    let plan = plan::plan(out_dir, labels, opts)?;
     let loaded = font::chosen()?;
     let glyphs = Glyphs::new(loaded);
+    let plan = plan::plan(out_dir, labels, opts)?;
     let (figures, plots) = draw::draw(plan.jobs, &out_dir.join("plots"), &glyphs, opts.threads)?;
     let missing = glyphs.missing();
     let mut summary = ReportSummary {

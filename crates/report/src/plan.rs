@@ -225,9 +225,10 @@ impl Charts<'_> {
         for (i, v) in incidents.iter().enumerate() {
             if !v.covered() {
                 notes.push(format!(
-                "{} {}: 输入没有这段时间的数据 the input has no posts around this incident, no chart",
-                v.incident_id, v.service
-            ));
+                    "{} {}: 输入没有这段时间的数据 the input has no posts around this incident, \
+                     no chart",
+                    v.incident_id, v.service
+                ));
                 continue;
             }
             let Some(r) = incident_req[i] else {
@@ -479,22 +480,23 @@ impl Charts<'_> {
                 format!("{} min", width / 60)
             };
             jobs.push(Job {
-            stem: format!("overview-{}", file_part(service)),
-            caption: format!(
-                "{service} · {} labelled, {} events, {n_fa} false alarms",
-                inc.len(),
-                evs.len()
-            ),
-            anchor: format!("overview-{service}"),
-            section: if busy.contains(service.as_str()) {
-                Section::Overview
-            } else {
-                Section::QuietOverview
-            },
-            chart: Chart::Overview(OverviewChart {
-                title: format!("{service} · 全部历史 whole history"),
-                subtitle: format!(
-                    "{} 个标注事件 labelled · {} 个检测事件 detected · {} 个误报 false alarms · {periods}{:.1} 天 days of data · 每 {} 一个点 one point per {}",
+                stem: format!("overview-{}", file_part(service)),
+                caption: format!(
+                    "{service} · {} labelled, {} events, {n_fa} false alarms",
+                    inc.len(),
+                    evs.len()
+                ),
+                anchor: format!("overview-{service}"),
+                section: if busy.contains(service.as_str()) {
+                    Section::Overview
+                } else {
+                    Section::QuietOverview
+                },
+                chart: Chart::Overview(OverviewChart {
+                    title: format!("{service} · 全部历史 whole history"),
+                    subtitle: format!(
+                    "{} 个标注事件 labelled · {} 个检测事件 detected · {} 个误报 false alarms · \
+                     {periods}{:.1} 天 days of data · 每 {} 一个点 one point per {}",
                     inc.len(),
                     evs.len(),
                     n_fa,
@@ -502,13 +504,13 @@ impl Charts<'_> {
                     bin_text,
                     bin_text
                 ),
-                offset,
-                bucket_seconds: s.bucket_seconds,
-                bins: bins.clone(),
-                incidents: inc,
-                events: evs,
-            }),
-        });
+                    offset,
+                    bucket_seconds: s.bucket_seconds,
+                    bins: bins.clone(),
+                    incidents: inc,
+                    events: evs,
+                }),
+            });
         }
         jobs
     }

@@ -153,6 +153,12 @@ fn load(gazetteer: &str, simulator: &str) -> Result<Table, String> {
         if listed.iter().any(|x: &Service| x.name == e.name) {
             return Err(format!("models/simulator.toml: {} twice", e.name));
         }
+        if e.kind.is_some() {
+            return Err(format!(
+                "models/simulator.toml: {}: a listed service takes its kind from models/services.toml; remove `kind`",
+                e.name
+            ));
+        }
         listed.push(service(e, &def.kind)?);
     }
     let mut unlisted = Vec::with_capacity(s.unlisted.len());
@@ -163,8 +169,22 @@ fn load(gazetteer: &str, simulator: &str) -> Result<Table, String> {
                 e.name
             ));
         }
-        let kind = e.kind.clone().unwrap_or_default();
+        if unlisted.iter().any(|x: &Service| x.name == e.name) {
+            return Err(format!("models/simulator.toml: unlisted {} twice", e.name));
+        }
+        let Some(kind) = e.kind.clone() else {
+            return Err(format!(
+                "models/simulator.toml: unlisted {} needs a `kind` (it is not in models/services.toml)",
+                e.name
+            ));
+        };
         unlisted.push(service(e, &kind)?);
+    }
+    if unlisted.is_empty() {
+        return Err(
+            "models/simulator.toml: needs an [[unlisted]] service (the hard history's undiscovered-service outages name one)"
+                .to_owned(),
+        );
     }
     Ok(Table { listed, unlisted })
 }
@@ -235,8 +255,19 @@ mod tests {
     #[test]
     fn a_simulator_service_must_be_in_the_gazetteer_with_a_kind_it_has_posts_for() {
         let g = "[[service]]\nname = \"微信\"\nkind = \"im\"\n\n[[service]]\nname = \"工行\"\nkind = \"bank\"\n";
-        let ok = "[[service]]\nname = \"微信\"\nsize = 1.0\nwritten = [\"微信\"]\n";
-        assert_eq!(load(g, ok).map(|t| t.listed.len()), Ok(1));
+        let blue = "[[unlisted]]\nname = \"小蓝书\"\nkind = \"social\"\nsize = 1.0\nwritten = [\"小蓝书\"]\n";
+        let ok = format!("[[service]]\nname = \"微信\"\nsize = 1.0\nwritten = [\"微信\"]\n{blue}");
+        assert_eq!(load(g, &ok).map(|t| t.listed.len()), Ok(1));
+        let no_unlisted = "[[service]]\nname = \"微信\"\nsize = 1.0\nwritten = [\"微信\"]\n";
+        assert!(load(g, no_unlisted)
+            .unwrap_err()
+            .contains("needs an [[unlisted]]"));
+        let kinded = format!(
+            "[[service]]\nname = \"微信\"\nkind = \"im\"\nsize = 1.0\nwritten = [\"微信\"]\n{blue}"
+        );
+        assert!(load(g, &kinded).unwrap_err().contains("remove `kind`"));
+        let kindless = "[[service]]\nname = \"微信\"\nsize = 1.0\nwritten = [\"微信\"]\n[[unlisted]]\nname = \"小蓝书\"\nsize = 1.0\nwritten = [\"小蓝书\"]\n";
+        assert!(load(g, kindless).unwrap_err().contains("needs a `kind`"));
         let missing = "[[service]]\nname = \"微博\"\nsize = 1.0\nwritten = [\"微博\"]\n";
         assert!(load(g, missing)
             .unwrap_err()

@@ -1,11 +1,13 @@
-//! `benglema detect-series`: the change-point test on any `timestamp,value` CSV.
+//! `benglema detect-series`: the change-point test on any `timestamp,value` CSV. The file is
+//! read and written by `benglema-io` (the count-series contract); the detector is
+//! `benglema-detect`'s [`score_series`].
 
 use std::io::{self, Read};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use benglema_backtest::series::detect_series;
-use polars::prelude::{CsvWriter, SerWriter};
+use benglema_detect::{infer_bucket, score_series};
+use benglema_io::{read_counts, write_scored, Scored};
 
 /// Flags of `benglema detect-series`.
 #[derive(clap::Args)]
@@ -23,6 +25,9 @@ pub struct Args {
 
 /// Runs `benglema detect-series`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(b) = args.bucket.filter(|&b| b <= 0) {
+        anyhow::bail!("--bucket {b}: must be a positive number of seconds between rows");
+    }
     let (bytes, name) = match &args.input {
         Some(p) if p.as_os_str() != "-" => (
             std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -34,14 +39,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             (b, "stdin".to_owned())
         }
     };
-    let mut df = detect_series(&bytes, &name, args.bucket)?;
+    let counts = read_counts(&bytes, &name)?;
+    let bucket = args.bucket.unwrap_or_else(|| infer_bucket(&counts.clock));
+    let scored: Vec<Scored> = score_series(&counts.clock, &counts.values, bucket)
+        .into_iter()
+        .map(|s| Scored {
+            expected: s.expected,
+            score: s.score,
+            alarm: s.alarm,
+        })
+        .collect();
     match &args.out {
         Some(p) => {
             let f = std::fs::File::create(p)
                 .with_context(|| format!("cannot create {}", p.display()))?;
-            CsvWriter::new(f).finish(&mut df)?;
+            write_scored(
+                io::BufWriter::new(f),
+                &counts,
+                &scored,
+                &p.display().to_string(),
+            )?;
         }
-        None => CsvWriter::new(io::stdout().lock()).finish(&mut df)?,
+        None => write_scored(io::stdout().lock(), &counts, &scored, "<stdout>")?,
     }
     Ok(())
 }

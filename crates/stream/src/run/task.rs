@@ -1,6 +1,6 @@
 //! A task: the detector of one input partition, with the offset of the first post it has not
 //! seen and whether it changed since its last checkpoint. Like a Kafka Streams task, it is
-//! created when its partition is first read (from the partition's checkpoint when there is
+//! created when its partition is assigned (from the partition's checkpoint when there is
 //! one) and dropped when the partition is revoked.
 
 use benglema_detect::{DetectorConfig, EngineOptions, Output};

@@ -113,11 +113,6 @@ impl<'m> Telemetry<'m> {
         }
     }
 
-    /// The summary so far.
-    pub fn summary(&self) -> &RunSummary {
-        &self.summary
-    }
-
     /// The summary, with the detectors' final post count.
     pub fn finish(mut self, state_posts: u64) -> RunSummary {
         self.summary.state_posts = state_posts;

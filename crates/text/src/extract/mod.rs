@@ -13,10 +13,13 @@
 //! Posts that contain no service alias or no cue as a substring are rejected by an
 //! Aho-Corasick prefilter before segmentation; this is exact, because tokens are substrings.
 //!
-//! A post is normalised once and each segment cut at most once, whichever stage asks first
-//! ([`Extractor::read`]): the rules ([`binding`]), new-service discovery ([`discovery`]), the
-//! classifier ([`features`]) and a complaint's content terms ([`terms`]) share the cuts.
-//! [`statement`] reads article sentences for `labels`.
+//! A post is normalised once ([`Extractor::read`]), and each segment is cut with the
+//! extractor's dictionary at most once, whichever stage asks first: the rules ([`binding`]),
+//! discovery's targets, the classifier's past-tense check and a complaint's content terms
+//! ([`terms`]) share those cuts. Two readings need text of their own: discovery re-cuts the
+//! words in front of a target with jieba's HMM ([`discovery`]), and the classifier's
+//! features cut the post with service names masked ([`features`]). [`statement`] reads
+//! article sentences for `labels`.
 
 mod binding;
 mod discovery;
@@ -333,9 +336,9 @@ impl Extractor {
         None
     }
 
-    /// A post's signal and, for a complaint, its content terms, from one normalisation and
-    /// at most one cut of each segment: equal to [`Self::extract`] and [`Self::terms`]
-    /// together, for about the price of the first.
+    /// A post's signal and, for a complaint, its content terms, from one normalisation, the
+    /// terms reusing the segments the signal already cut: equal to [`Self::extract`] and
+    /// [`Self::terms`] together, for little more than the price of the first.
     pub fn read(&self, text: &str) -> Reading {
         let n = normalize(text);
         let mut cache = Self::cache(&n);

@@ -1,5 +1,5 @@
 //! Content terms of a complaint (what an event's top terms are made of), from the tokens the
-//! extractor already cut for the signal: one normalise-and-cut pass per post.
+//! extractor already cut for the signal (no second normalisation, no second cut of a segment).
 
 use super::*;
 
