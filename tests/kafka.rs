@@ -213,6 +213,10 @@ fn malformed_posts_land_in_the_dead_letter_topic_with_reasons() {
     for (i, b) in bad.iter().enumerate() {
         lines.insert(100 + i * 300, (*b).to_owned());
     }
+    // A valid post an hour older than the stream, after 1,900 newer ones: its minute closed
+    // long ago, so it is not counted but dead-lettered as late.
+    let late = r#"{"id":"late1","created_at":"2022-07-22T05:00:00+08:00","text":"微信崩了"}"#;
+    lines.insert(1900, late.to_owned());
     let mixed = dir.join("mixed.jsonl");
     std::fs::write(&mixed, lines.join("\n") + "\n").unwrap();
     broker.create_topic("posts", 1);
@@ -238,16 +242,24 @@ fn malformed_posts_land_in_the_dead_letter_topic_with_reasons() {
     assert!(o.status.success(), "{err}");
     assert!(
         err.contains(&format!(
-            "{} posts read, {} dead-lettered",
+            "{} posts read, {} dead-lettered, 1 late",
             lines.len(),
             bad.len()
         )),
         "{err}"
     );
-    // Read the DLQ back: every bad record, byte for byte, with a reason.
-    let letters = read_dlq(&broker.addr, "posts.dlq", bad.len());
+    // Read the DLQ back: every bad record and the late post, byte for byte, with a reason.
+    let letters = read_dlq(&broker.addr, "posts.dlq", bad.len() + 1);
     let payloads: BTreeSet<String> = letters.iter().map(|l| l.0.clone()).collect();
-    assert_eq!(payloads, bad.iter().map(|s| s.to_string()).collect());
+    let want: BTreeSet<String> = bad.iter().chain([&late]).map(|s| s.to_string()).collect();
+    assert_eq!(payloads, want);
+    let late_reason = &letters.iter().find(|l| l.0 == late).unwrap().1;
+    assert!(
+        late_reason
+            .starts_with("late: created_at 2022-07-22T05:00:00+08:00 is before 2022-07-22T0")
+            && late_reason.ends_with("not counted"),
+        "{late_reason}"
+    );
     for (payload, reason, source) in &letters {
         assert!(!reason.is_empty(), "no reason for {payload}");
         assert!(source.starts_with("posts/0/"), "{source}");

@@ -87,7 +87,7 @@ impl Metrics {
         );
         registry.register(
             "posts_late",
-            "Posts that arrived after their bucket closed",
+            "Posts that arrived after their bucket closed (not counted, dead-lettered)",
             m.late.clone(),
         );
         registry.register(

@@ -115,6 +115,20 @@ fn prepare(extractor: &Extractor, raw: &Raw) -> Prepared {
     Ok((post, a))
 }
 
+/// Why a post was too late to count: its minute had closed.
+fn late_reason(post: &Post, watermark: Option<i64>, cfg: &DetectorConfig) -> String {
+    let closed = watermark
+        .and_then(|w| chrono::DateTime::from_timestamp(w, 0))
+        .map(|w| w.with_timezone(post.created_at.offset()).to_rfc3339())
+        .unwrap_or_else(|| "?".to_owned());
+    format!(
+        "late: created_at {} is before {closed}, up to which every minute had closed \
+         (posts may arrive at most {} s after newer ones); not counted",
+        post.created_at.to_rfc3339(),
+        cfg.time.allowed_lateness_seconds
+    )
+}
+
 /// Most messages taken from the client per batch.
 const BATCH: usize = 2048;
 
@@ -217,9 +231,7 @@ impl<'x> Runner<'x, '_> {
             });
         let payload = raw.payload.as_deref().unwrap_or(&[]);
         let key = raw.key.as_deref();
-        kafka::send(&self.producer, &s.dlq_topic, key, payload, Some(headers))?;
-        self.telemetry.record(RunEvent::Rejected);
-        Ok(())
+        kafka::send(&self.producer, &s.dlq_topic, key, payload, Some(headers))
     }
 
     /// Feeds a prepared batch to the detectors, in order.
@@ -248,20 +260,32 @@ impl<'x> Runner<'x, '_> {
         }
         self.telemetry.record(RunEvent::Read);
         let (post, analysis) = match prepared {
-            Err(reason) => return self.dead_letter(raw, &reason),
+            Err(reason) => {
+                self.dead_letter(raw, &reason)?;
+                self.telemetry.record(RunEvent::Rejected);
+                return Ok(());
+            }
             Ok(p) => p,
         };
         let task = self.tasks.get_mut(&partition).expect("task exists");
         let r = task
             .detector
             .process_analyzed(&post, analysis, &mut self.out);
-        self.telemetry.record(match r.admission {
-            Admission::Accepted => RunEvent::Counted {
+        match r.admission {
+            Admission::Accepted => self.telemetry.record(RunEvent::Counted {
                 complaint: r.complaint,
-            },
-            Admission::Late => RunEvent::Late,
-            Admission::Duplicate => RunEvent::Duplicate,
-        });
+            }),
+            Admission::Late => {
+                let reason = late_reason(
+                    &post,
+                    task.detector.engine().watermark(),
+                    &self.opts.detector,
+                );
+                self.dead_letter(raw, &reason)?;
+                self.telemetry.record(RunEvent::Late);
+            }
+            Admission::Duplicate => self.telemetry.record(RunEvent::Duplicate),
+        }
         self.publish()
     }
 

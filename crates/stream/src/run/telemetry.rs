@@ -17,8 +17,11 @@ use crate::metrics::Metrics;
 pub struct RunSummary {
     /// Posts read (valid or not; a message below a restored checkpoint is skipped, not read).
     pub posts: u64,
-    /// Dead-lettered posts.
+    /// Dead-lettered posts that break the post contract.
     pub rejected: u64,
+    /// Posts later than the allowed lateness (their minute had closed): not counted,
+    /// dead-lettered with the reason.
+    pub late: u64,
     /// Complaint posts counted by the detectors.
     pub complaints: u64,
     /// Event states published.
@@ -59,7 +62,7 @@ pub enum RunEvent<'a> {
         /// Counted as a complaint.
         complaint: bool,
     },
-    /// A post whose bucket had closed.
+    /// A post whose bucket had closed: not counted, dead-lettered.
     Late,
     /// A post seen before.
     Duplicate,
@@ -149,6 +152,7 @@ impl<'m> Telemetry<'m> {
             }
             RunEvent::Late => {
                 m.late.inc();
+                s.late += 1;
             }
             RunEvent::Duplicate => {
                 m.duplicates.inc();
