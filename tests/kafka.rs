@@ -156,6 +156,7 @@ fn kill_9_in_an_outage_then_restart_loses_and_duplicates_nothing() {
         "benglema_events_raised_total 1",
         "benglema_consumer_lag_messages",
         "benglema_posts_per_second",
+        "benglema_watermark_seconds 1658",
     ] {
         assert!(metrics.contains(m), "{m} missing:\n{metrics}");
     }

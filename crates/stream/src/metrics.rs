@@ -37,6 +37,10 @@ pub struct Metrics {
     pub posts_per_second: Gauge<f64, AtomicU64>,
     /// Partitions assigned to this process.
     pub partitions: Gauge,
+    /// Event time (Unix seconds) up to which every bucket is closed, the oldest over the
+    /// partitions held: the start of the oldest open minute. Behind the wall clock by the
+    /// allowed lateness when live; far behind on a replay or when a partition is stuck.
+    pub watermark: Gauge,
     /// Unix time of the last main-loop turn (for `/healthz`).
     pub heartbeat: Gauge,
     /// Unix time of the last successful broker contact.
@@ -71,6 +75,7 @@ impl Metrics {
             consumer_lag: Gauge::default(),
             posts_per_second: Gauge::default(),
             partitions: Gauge::default(),
+            watermark: Gauge::default(),
             heartbeat: Gauge::default(),
             connected: AtomicI64::new(0),
             registry: Registry::default(),
@@ -121,6 +126,11 @@ impl Metrics {
             "assigned_partitions",
             "Partitions assigned",
             m.partitions.clone(),
+        );
+        registry.register(
+            "watermark_seconds",
+            "Event time (Unix seconds) up to which every bucket is closed, oldest over the partitions held",
+            m.watermark.clone(),
         );
         registry.register(
             "heartbeat_seconds",
@@ -217,6 +227,7 @@ mod tests {
             "benglema_consumer_lag_messages 7",
             "benglema_events_raised_total",
             "benglema_posts_per_second",
+            "benglema_watermark_seconds",
         ] {
             assert!(s.contains(name), "{name} missing from\n{s}");
         }

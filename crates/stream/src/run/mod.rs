@@ -345,9 +345,15 @@ impl<'x> Runner<'x, '_> {
     /// The one-second timer: gauges, idle partitions; true when the run should end.
     fn second(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<bool, StreamError> {
         let assigned = assigned(consumer);
+        let watermark = self
+            .tasks
+            .values()
+            .filter_map(|t| t.detector.engine().watermark())
+            .min();
         self.telemetry.record(RunEvent::Second {
             lag: self.shared.lag.load(Ordering::Relaxed),
             assigned: assigned.len(),
+            watermark,
         });
         self.advance_idle()?;
         Ok(self.opts.exit_on_eof.load(Ordering::Relaxed)

@@ -95,6 +95,8 @@ pub enum RunEvent<'a> {
         lag: i64,
         /// Partitions assigned now.
         assigned: usize,
+        /// The oldest watermark over the tasks held (Unix seconds), if any has one.
+        watermark: Option<i64>,
     },
 }
 
@@ -191,7 +193,14 @@ impl<'m> Telemetry<'m> {
                 eprintln!("benglema: offset commit failed ({e}); the checkpoint covers it")
             }
             RunEvent::Connected => m.mark_connected(),
-            RunEvent::Second { lag, assigned } => {
+            RunEvent::Second {
+                lag,
+                assigned,
+                watermark,
+            } => {
+                if let Some(w) = watermark {
+                    m.watermark.set(w);
+                }
                 let now = Instant::now();
                 m.beat();
                 m.consumer_lag.set(lag);
