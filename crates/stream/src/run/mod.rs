@@ -20,8 +20,8 @@
 //! A revoked partition's task is dropped right after the poll that revoked it, before
 //! anything polled earlier is fed, and messages polled before the revoke are discarded: if the
 //! partition comes straight back, its new task resumes from the checkpoint and the consumer
-//! from the committed offset, so the posts in between are read again by the new task, not
-//! skipped as already seen by the old one.
+//! from the committed offset (the client stores no offsets of its own), so the posts in
+//! between are read again by the new task, not skipped as already seen by the old one.
 //!
 //! The loop is split by concern: [`task`] (one partition's detector), [`timers`] (turns,
 //! ticks, checkpoints), [`group`] (the rebalance callbacks) and [`telemetry`] (every run
