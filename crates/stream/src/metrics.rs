@@ -38,8 +38,10 @@ pub struct Metrics {
     /// Partitions assigned to this process.
     pub partitions: Gauge,
     /// Event time (Unix seconds) up to which every bucket is closed, the oldest over the
-    /// partitions held: the start of the oldest open minute. Behind the wall clock by the
-    /// allowed lateness when live; far behind on a replay or when a partition is stuck.
+    /// partitions held (0 before the first post): the start of the oldest open bucket. Behind
+    /// the wall clock by about the allowed lateness when live, far behind on a replay or when
+    /// the input stalls. A single quiet partition is advanced to the others' watermark after
+    /// the idleness timeout, so it does not hold this back.
     pub watermark: Gauge,
     /// Unix time of the last main-loop turn (for `/healthz`).
     pub heartbeat: Gauge,

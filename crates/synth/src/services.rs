@@ -268,6 +268,10 @@ mod tests {
         assert!(load(g, &kinded).unwrap_err().contains("remove `kind`"));
         let kindless = "[[service]]\nname = \"微信\"\nsize = 1.0\nwritten = [\"微信\"]\n[[unlisted]]\nname = \"小蓝书\"\nsize = 1.0\nwritten = [\"小蓝书\"]\n";
         assert!(load(g, kindless).unwrap_err().contains("needs a `kind`"));
+        let twice = format!("{ok}{blue}");
+        assert!(load(g, &twice)
+            .unwrap_err()
+            .contains("unlisted 小蓝书 twice"));
         let missing = "[[service]]\nname = \"微博\"\nsize = 1.0\nwritten = [\"微博\"]\n";
         assert!(load(g, missing)
             .unwrap_err()

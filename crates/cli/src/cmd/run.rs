@@ -269,9 +269,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     drop(embedded);
     let summary = result?;
     eprintln!(
-        "benglema: {} posts read, {} dead-lettered, {} late, {} complaints, {} event states \
-         published, partitions {:?}, the detectors' state covers {} posts{}",
+        "benglema: {} posts read, {} dead-lettered ({} malformed, {} late), {} complaints, {} \
+         event states published, partitions {:?}, the detectors' state covers {} posts{}",
         summary.posts,
+        summary.rejected + summary.late,
         summary.rejected,
         summary.late,
         summary.complaints,

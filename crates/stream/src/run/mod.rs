@@ -115,15 +115,16 @@ fn prepare(extractor: &Extractor, raw: &Raw) -> Prepared {
     Ok((post, a))
 }
 
-/// Why a post was too late to count: its minute had closed.
+/// Why a post was too late to count: its bucket had closed, or lies before the first one
+/// this partition's detector opened.
 fn late_reason(post: &Post, watermark: Option<i64>, cfg: &DetectorConfig) -> String {
     let closed = watermark
         .and_then(|w| chrono::DateTime::from_timestamp(w, 0))
         .map(|w| w.with_timezone(post.created_at.offset()).to_rfc3339())
         .unwrap_or_else(|| "?".to_owned());
     format!(
-        "late: created_at {} is before {closed}, up to which every minute had closed \
-         (posts may arrive at most {} s after newer ones); not counted",
+        "late: created_at {} falls in a time bucket this partition's detector had closed or \
+         never opened (its event time had reached {closed}; allowed lateness {} s); not counted",
         post.created_at.to_rfc3339(),
         cfg.time.allowed_lateness_seconds
     )
