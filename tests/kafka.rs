@@ -132,12 +132,7 @@ fn kill_9_in_an_outage_then_restart_loses_and_duplicates_nothing() {
         }
         c
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let metrics_addr = format!("127.0.0.1:{port}");
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
     let mut first = run(false)
         .args(["--metrics-addr", &metrics_addr])
         .stdout(Stdio::piped())
@@ -578,12 +573,7 @@ fn a_revoke_followed_at_once_by_a_reassign_of_the_same_partition_loses_no_post()
         .arg(&posts)
         .spawn()
         .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let metrics_addr = format!("127.0.0.1:{port}");
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
     let mut run = benglema()
         .args(["run", "--brokers", &broker.addr, "--state"])
         .arg(dir.join("state"))

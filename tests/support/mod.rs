@@ -92,7 +92,8 @@ pub fn tansu_binary() -> Option<PathBuf> {
     on_path.status.success().then(|| PathBuf::from("tansu"))
 }
 
-fn free_port() -> u16 {
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -219,9 +219,7 @@ impl Charts<'_> {
             requests,
             ..
         } = *self;
-        let clamp = |service: &str, w: (i64, i64)| self.clamp(service, w);
         let mut jobs = Vec::new();
-
         for (i, v) in incidents.iter().enumerate() {
             if !v.covered() {
                 notes.push(format!(
@@ -239,7 +237,7 @@ impl Charts<'_> {
                 continue;
             };
             let e = v.event_id().and_then(|id| event_by_id.get(id).copied());
-            let (from, to) = clamp(&v.service, (requests[r].from, requests[r].to));
+            let (from, to) = self.clamp(&v.service, (requests[r].from, requests[r].to));
             let mut marks = vec![
                 (v.start, MarkerKind::LabelledOnset),
                 (v.end, MarkerKind::LabelledEnd),
@@ -326,9 +324,7 @@ impl Charts<'_> {
             requests,
             ..
         } = *self;
-        let clamp = |service: &str, w: (i64, i64)| self.clamp(service, w);
         let mut jobs = Vec::new();
-
         for (i, e) in events.iter().enumerate() {
             let Some(r) = event_req[i] else {
                 continue;
@@ -337,7 +333,7 @@ impl Charts<'_> {
                 .iter()
                 .find(|v| v.event_id() == Some(e.event_id.as_str()));
             let fa = false_alarms.contains(&e.event_id);
-            let (from, to) = clamp(&e.service, (requests[r].from, requests[r].to));
+            let (from, to) = self.clamp(&e.service, (requests[r].from, requests[r].to));
             let mut marks = Vec::new();
             if let Some(v) = v {
                 marks.push((v.start, MarkerKind::LabelledOnset));
@@ -409,7 +405,6 @@ impl Charts<'_> {
             ..
         } = *self;
         let mut jobs = Vec::new();
-
         // Overviews: services with an incident or event first.
         let busy: BTreeSet<&str> = incidents
             .iter()
