@@ -223,7 +223,7 @@ pub fn run(
             .filter(|e| e.detected_at.timestamp().div_euclid(60) < scored_from + 1440)
             .count()
     };
-    let stats = r.detector.engine().stats().clone();
+    let stats = r.detector.engine().stats();
     write_events_file(
         &dir.join("events.csv"),
         &r.latest.select(&EventFilter::default()),

@@ -32,11 +32,17 @@ impl Candidates {
     /// of the true decayed count). At most `capacity` names are held: a new name replaces the
     /// one with the smallest count and inherits that count as its error.
     pub fn offer(&mut self, name: &str, capacity: usize) -> u64 {
+        self.offer_n(name, 1, capacity)
+    }
+
+    /// Counts `n` complaints naming `name` at once (a bucket's worth), like `n` calls of
+    /// [`Candidates::offer`] in a row.
+    pub fn offer_n(&mut self, name: &str, n: u64, capacity: usize) -> u64 {
         if let Some(s) = self.slots.get_mut(name) {
-            s.count += 1;
+            s.count += n;
             return s.count - s.error;
         }
-        let mut slot = Slot { count: 1, error: 0 };
+        let mut slot = Slot { count: n, error: 0 };
         if self.slots.len() >= capacity.max(1) {
             let (victim, min) = self
                 .slots
@@ -46,7 +52,7 @@ impl Candidates {
                 .expect("a full sketch has slots");
             self.slots.remove(&victim);
             slot = Slot {
-                count: min + 1,
+                count: min + n,
                 error: min,
             };
         }

@@ -1,13 +1,21 @@
 //! The detection engine: event-time buckets per service, watermarks, one baseline and one
 //! change-point model per series; the event lifecycle they feed is [`crate::lifecycle`].
 //!
-//! Posts go in with [`Engine::observe`] in any order within the allowed lateness. The
-//! watermark is the newest event time seen minus the allowed lateness; every bucket whose
-//! end the watermark passes is closed, in order, empty ones included, and each series takes
-//! one step. [`Engine::advance_to`] moves the watermark without a post (an idle input must
-//! not stall it) and [`Engine::flush`] closes everything at end of input. A post whose
-//! bucket is already closed is *late*: counted, not added. A post id seen within the
-//! lateness horizon is a *duplicate*: counted, not added.
+//! The engine has two halves that can run apart. A [`Tally`] counts posts into buckets and
+//! closes them as its watermark passes (de-duplication and lateness are its business, see
+//! [`crate::tally`]); a [`Stepper`] takes closed buckets, in order, and steps every series
+//! one bucket at a time: discovered names admitted or not, baselines learning, models
+//! alarming, events opening, updating and resolving. [`Engine`] is the two in one process,
+//! what `backtest` runs; a scaled-out `run` runs a tally per input partition and a stepper
+//! per group of services, with [`BucketCounts`] merged in between.
+//!
+//! Posts go in with [`Engine::observe`] in any order within the allowed lateness.
+//! [`Engine::advance_to`] moves the watermark without a post (an idle input must not stall
+//! it) and [`Engine::flush`] closes everything at end of input.
+//!
+//! Listed services' series are independent of each other given the exposure (all posts
+//! of a bucket), so a stepper may hold any subset of them; discovered names share one
+//! admission sketch, one cap and one pooled baseline, so one stepper holds all of them.
 //!
 //! Everything the engine knows is in [`EngineState`], which serialises with serde: a run
 //! restored from a snapshot produces exactly what an uninterrupted run does. The engine
@@ -15,20 +23,21 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use benglema_model::{EventStatus, OutageEvent, Signal, SignalKind};
+use benglema_model::{EventStatus, OutageEvent, Signal};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use chrono_tz::Tz;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, Season};
+use crate::counts::{BucketCounts, ServiceCounts};
 use crate::discovery::Candidates;
 use crate::lifecycle::{to_local, OpenEvent};
 use crate::model::{AnyModel, ChangePointModel};
+use crate::tally::{Tally, TallyState};
 use crate::{DetectError, DetectorConfig};
 
-/// Empty buckets stepped through at most when the input jumps ahead; a longer gap is a gap
-/// in the data, and the series' runs restart after it.
+/// Empty buckets stepped at most after the last bucket with posts; a longer gap is a gap in
+/// the data: the series' runs restart and stepping resumes at the next bucket with posts.
 const MAX_EMPTY_STEPS: i64 = 2 * 1440;
 /// How far back (in buckets) an onset may lie before its alarm.
 const MAX_ONSET_LAG: usize = 240;
@@ -95,7 +104,7 @@ pub struct EngineOptions {
 }
 
 /// Counters of what came in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Posts counted.
     pub posts: u64,
@@ -121,23 +130,18 @@ pub struct Stats {
     pub discovered_unadmitted: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct ServiceBucket {
-    /// The service was discovered from text, not named by the gazetteer.
-    #[serde(default)]
-    pub(crate) discovered: bool,
-    pub(crate) complaints: u64,
-    pub(crate) recoveries: u64,
-    pub(crate) symptoms: BTreeMap<String, u64>,
-    pub(crate) terms: BTreeMap<String, u64>,
-    pub(crate) samples: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct Bucket {
-    posts: u64,
-    complaint_posts: u64,
-    services: BTreeMap<String, ServiceBucket>,
+impl Stats {
+    /// The tally's counters (posts, complaints, duplicates, late) with the stepper's.
+    pub fn with_steps(self, steps: Stats) -> Stats {
+        Stats {
+            buckets: steps.buckets,
+            events: steps.events,
+            discovered_admitted: steps.discovered_admitted,
+            discovered_expired: steps.discovered_expired,
+            discovered_unadmitted: steps.discovered_unadmitted,
+            ..self
+        }
+    }
 }
 
 /// A closed bucket kept for onset accounting.
@@ -145,7 +149,7 @@ struct Bucket {
 pub(crate) struct Recent {
     pub(crate) bucket: i64,
     pub(crate) expected: f64,
-    pub(crate) content: ServiceBucket,
+    pub(crate) content: ServiceCounts,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,53 +167,46 @@ struct Series {
     last_complaint: i64,
 }
 
-/// Everything the engine knows; serialise it to checkpoint, pass it to
-/// [`Engine::restore`] to resume.
+/// Everything a [`Stepper`] knows; serialise it to checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct EngineState {
-    /// First bucket not yet closed.
+pub struct StepperState {
+    /// First bucket not yet stepped.
     next_bucket: Option<i64>,
-    /// Newest event time seen.
-    max_seen: Option<i64>,
-    open: BTreeMap<i64, Bucket>,
-    seen: FxHashMap<String, i64>,
+    /// Last bucket that had posts.
+    last_content: Option<i64>,
+    /// Inside a gap longer than `MAX_EMPTY_STEPS`: empty buckets are skipped.
+    in_gap: bool,
     series: BTreeMap<String, Series>,
+    /// Buckets, events and discovery counters (the others are the tally's).
     stats: Stats,
     /// Discovered names counted so far (bounded top-k).
-    #[serde(default)]
     candidates: Candidates,
     /// Discovered names with a series (or about to get one): at most `discovery.max_series`.
-    #[serde(default)]
     admitted: BTreeSet<String>,
     /// Share and overdispersion learned by discovered series that have expired (a decayed
     /// mean), for the baseline of the next discovered name.
-    #[serde(default)]
     pool: Option<(f64, f64)>,
 }
 
-/// The detection engine. See the module documentation.
-pub struct Engine {
+/// The stepping half of the engine: closed buckets in, events (and series points) out. See
+/// the module documentation.
+pub struct Stepper {
     config: DetectorConfig,
     zone: Tz,
     options: EngineOptions,
-    state: EngineState,
+    state: StepperState,
 }
 
-impl Engine {
-    /// A fresh engine; fails when a parameter is out of range (see
-    /// [`DetectorConfig::validate`]), e.g. a zero bucket width.
-    pub fn new(config: DetectorConfig, options: EngineOptions) -> Result<Self, DetectError> {
-        Self::restore(config, options, EngineState::default())
-    }
-
-    /// An engine resuming from a snapshot; fails like [`Engine::new`].
+impl Stepper {
+    /// A stepper resuming from `state` (`StepperState::default()` for a fresh one); fails
+    /// when a parameter is out of range (see [`DetectorConfig::validate`]).
     pub fn restore(
         config: DetectorConfig,
         options: EngineOptions,
-        state: EngineState,
+        state: StepperState,
     ) -> Result<Self, DetectError> {
         config.validate()?;
-        Ok(Engine {
+        Ok(Stepper {
             zone: config.zone(),
             config,
             options,
@@ -218,158 +215,108 @@ impl Engine {
     }
 
     /// A copy of the state, to checkpoint.
-    pub fn snapshot(&self) -> EngineState {
+    pub fn snapshot(&self) -> StepperState {
         self.state.clone()
     }
 
-    /// Counters so far.
-    pub fn stats(&self) -> &Stats {
-        &self.state.stats
+    /// Buckets stepped, events opened, discovery counters.
+    pub fn stats(&self) -> Stats {
+        self.state.stats
     }
 
-    /// The watermark: every bucket ending at or before it is closed (seconds).
-    pub fn watermark(&self) -> Option<i64> {
-        self.state
-            .next_bucket
-            .map(|b| b * self.config.time.bucket_seconds)
+    /// The first bucket not yet stepped (`None` before the first bucket with posts).
+    pub fn next_bucket(&self) -> Option<i64> {
+        self.state.next_bucket
     }
 
-    /// Takes one post.
-    pub fn observe(&mut self, obs: Observation<'_>, out: &mut Vec<Output>) -> Admission {
-        let bs = self.config.time.bucket_seconds;
-        let st = &mut self.state;
-        if st.seen.contains_key(obs.id) {
-            st.stats.duplicates += 1;
-            return Admission::Duplicate;
-        }
-        let b = obs.at.div_euclid(bs);
-        if st.next_bucket.is_some_and(|nb| b < nb) {
-            st.stats.late += 1;
-            return Admission::Late;
-        }
-        st.seen.insert(obs.id.to_owned(), obs.at);
-        st.stats.posts += 1;
-        // A discovered name counts only once admitted (bounded memory, see discovery.rs).
-        let signal = obs.signal.filter(|sig| {
-            !sig.discovered
-                || Self::admit(
-                    &self.config,
-                    st,
-                    &sig.service,
-                    sig.kind == SignalKind::Complaint,
-                )
-        });
-        let bucket = st.open.entry(b).or_default();
-        bucket.posts += 1;
-        if let Some(sig) = signal {
-            let kind = sig.kind;
-            if kind == SignalKind::Complaint {
-                bucket.complaint_posts += 1;
-                st.stats.complaints += 1;
-            }
-            // A family name (百度 beside 百度地图) says which service, not that another fails.
-            let services = std::iter::once(&sig.service)
-                .chain(sig.also.iter().filter(|a| !sig.related.contains(a)));
-            for service in services {
-                let sb = bucket.services.entry(service.clone()).or_default();
-                sb.discovered = sig.discovered;
-                match kind {
-                    SignalKind::Complaint => {
-                        sb.complaints += 1;
-                        for s in &sig.symptoms {
-                            *sb.symptoms.entry(s.clone()).or_default() += 1;
-                        }
-                        for t in obs.terms {
-                            *sb.terms.entry((*t).to_owned()).or_default() += 1;
-                        }
-                        if sb.samples.len() < self.config.lifecycle.sample_posts {
-                            sb.samples.push(obs.id.to_owned());
-                        }
-                    }
-                    SignalKind::Recovery => sb.recoveries += 1,
-                    SignalKind::Denial => {}
+    /// Number of series held (listed and discovered services with activity).
+    pub fn series_count(&self) -> usize {
+        self.state.series.len()
+    }
+
+    /// Steps every series through every bucket before `through`: the buckets with posts
+    /// are `buckets` (ascending; those before [`Stepper::next_bucket`] were stepped already
+    /// and are skipped), every other bucket is empty. Returns the posts of skipped buckets.
+    pub fn advance(
+        &mut self,
+        through: i64,
+        buckets: impl IntoIterator<Item = (i64, BucketCounts)>,
+        out: &mut Vec<Output>,
+    ) -> u64 {
+        let mut stale = 0;
+        let mut buckets = buckets.into_iter().peekable();
+        loop {
+            let next = self.state.next_bucket;
+            let content = match buckets.peek() {
+                Some((b, _)) if next.is_some_and(|n| *b < n) => {
+                    stale += buckets.next().map_or(0, |(_, c)| c.posts);
+                    continue;
                 }
+                Some((b, _)) if *b < through => Some(*b),
+                _ => None,
+            };
+            let Some(b) = next.or(content) else { break };
+            if b >= through {
+                break;
             }
-        }
-        if st.max_seen.is_none_or(|m| obs.at > m) {
-            st.max_seen = Some(obs.at);
-            let wm = obs.at - self.config.time.allowed_lateness_seconds;
-            self.advance_to(wm, out);
-        }
-        Admission::Accepted
-    }
-
-    /// Whether a discovered name's signal is counted: the name already has a series, or its
-    /// complaints (`complaint` says whether this is one) reach the admission count while
-    /// there is room for another discovered series.
-    fn admit(cfg: &DetectorConfig, st: &mut EngineState, name: &str, complaint: bool) -> bool {
-        let d = &cfg.discovery;
-        if !d.enabled {
-            return false;
-        }
-        if st.admitted.contains(name) {
-            return true;
-        }
-        if !complaint {
-            return false;
-        }
-        let guaranteed = st.candidates.offer(name, d.candidates);
-        if guaranteed >= d.admit_complaints && st.admitted.len() < d.max_series {
-            st.admitted.insert(name.to_owned());
-            st.stats.discovered_admitted += 1;
-            return true;
-        }
-        st.stats.discovered_unadmitted += 1;
-        false
-    }
-
-    /// Moves the watermark to `watermark` (seconds) and closes every bucket that ends at or
-    /// before it. Use it when the input is idle; it never moves the watermark back.
-    pub fn advance_to(&mut self, watermark: i64, out: &mut Vec<Output>) {
-        let bs = self.config.time.bucket_seconds;
-        // Buckets b with (b + 1) * bs <= watermark are closable.
-        let last = watermark.div_euclid(bs) - 1;
-        let Some(first) = self
-            .state
-            .next_bucket
-            .or_else(|| self.state.open.keys().next().copied())
-        else {
-            return;
-        };
-        let mut b = first;
-        while b <= last {
-            // Skip a long stretch of nothing straight to the next open bucket.
-            if b - first >= MAX_EMPTY_STEPS && !self.state.open.contains_key(&b) {
-                let next = self.state.open.keys().next().copied().unwrap_or(last + 1);
-                if next > b {
+            if content == Some(b) {
+                let (_, bucket) = buckets.next().expect("peeked");
+                self.state.in_gap = false;
+                self.state.last_content = Some(b);
+                self.close(b, bucket, out);
+                self.state.next_bucket = Some(b + 1);
+                continue;
+            }
+            let gap = self
+                .state
+                .last_content
+                .is_some_and(|l| b - l > MAX_EMPTY_STEPS);
+            if gap {
+                // A gap in the data: restart the runs once and jump to the next bucket with
+                // posts (or as far as the watermark goes).
+                if !self.state.in_gap {
+                    self.state.in_gap = true;
                     for s in self.state.series.values_mut() {
                         s.model.reset();
                         s.recent.clear();
                     }
-                    b = next.min(last + 1);
-                    continue;
                 }
+                self.state.next_bucket = Some(content.unwrap_or(through));
+                continue;
             }
-            self.close(b, out);
-            b += 1;
+            self.close(b, BucketCounts::default(), out);
+            self.state.next_bucket = Some(b + 1);
         }
-        if b > first || self.state.next_bucket.is_none() {
-            self.state.next_bucket = Some(b.max(first));
-        }
+        stale
     }
 
-    /// End of input: closes every open bucket. Open events stay open.
-    pub fn flush(&mut self, out: &mut Vec<Output>) {
-        if let Some(&last) = self.state.open.keys().next_back() {
-            let bs = self.config.time.bucket_seconds;
-            self.advance_to((last + 1) * bs, out);
-        }
+    /// Admits the discovered names complained about in `bucket` that reach the admission
+    /// count while there is room; drops the others' counts.
+    fn admit(&mut self, bucket: &mut BucketCounts) {
+        let d = &self.config.discovery;
+        let st = &mut self.state;
+        bucket.services.retain(|name, c| {
+            if !c.discovered || st.admitted.contains(name) {
+                return true;
+            }
+            if !d.enabled || c.complaints == 0 {
+                return false;
+            }
+            let guaranteed = st.candidates.offer_n(name, c.complaints, d.candidates);
+            if guaranteed >= d.admit_complaints && st.admitted.len() < d.max_series {
+                st.admitted.insert(name.clone());
+                st.stats.discovered_admitted += 1;
+                return true;
+            }
+            st.stats.discovered_unadmitted += c.complaints;
+            false
+        });
     }
 
-    fn close(&mut self, b: i64, out: &mut Vec<Output>) {
+    fn close(&mut self, b: i64, mut bucket: BucketCounts, out: &mut Vec<Output>) {
         let bs = self.config.time.bucket_seconds;
-        let bucket = self.state.open.remove(&b).unwrap_or_default();
-        let exposure = bucket.posts - bucket.complaint_posts;
+        self.admit(&mut bucket);
+        let exposure = bucket.exposure();
         let start = to_local(&self.zone, b * bs);
         let season = Season {
             hour: start.hour() as usize,
@@ -440,15 +387,96 @@ impl Engine {
         }
         self.expire_discovered(b);
         self.state.stats.buckets += 1;
-        // Ids older than the lateness horizon can only come back late: forget them.
-        let horizon = (b + 1) * bs - self.config.time.allowed_lateness_seconds - bs;
-        self.state.seen.retain(|_, at| *at >= horizon);
     }
 }
 
+/// The detection engine, both halves in one: see the module documentation.
+pub struct Engine {
+    tally: Tally,
+    stepper: Stepper,
+    closed: Vec<(i64, BucketCounts)>,
+}
+
+/// Everything the engine knows; serialise it to checkpoint, pass it to
+/// [`Engine::restore`] to resume.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineState {
+    /// The counting half.
+    pub tally: TallyState,
+    /// The stepping half.
+    pub stepper: StepperState,
+}
+
 impl Engine {
+    /// A fresh engine; fails when a parameter is out of range (see
+    /// [`DetectorConfig::validate`]), e.g. a zero bucket width.
+    pub fn new(config: DetectorConfig, options: EngineOptions) -> Result<Self, DetectError> {
+        Self::restore(config, options, EngineState::default())
+    }
+
+    /// An engine resuming from a snapshot; fails like [`Engine::new`].
+    pub fn restore(
+        config: DetectorConfig,
+        options: EngineOptions,
+        state: EngineState,
+    ) -> Result<Self, DetectError> {
+        Ok(Engine {
+            tally: Tally::restore(&config, state.tally)?,
+            stepper: Stepper::restore(config, options, state.stepper)?,
+            closed: Vec::new(),
+        })
+    }
+
+    /// A copy of the state, to checkpoint.
+    pub fn snapshot(&self) -> EngineState {
+        EngineState {
+            tally: self.tally.snapshot(),
+            stepper: self.stepper.snapshot(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.tally.stats().with_steps(self.stepper.stats())
+    }
+
+    /// The watermark: every bucket ending at or before it is closed (seconds).
+    pub fn watermark(&self) -> Option<i64> {
+        self.tally.watermark()
+    }
+
+    /// Takes one post.
+    pub fn observe(&mut self, obs: Observation<'_>, out: &mut Vec<Output>) -> Admission {
+        let a = self.tally.observe(obs, &mut self.closed);
+        self.step(out);
+        a
+    }
+
+    /// Moves the watermark to `watermark` (seconds) and closes every bucket that ends at or
+    /// before it. Use it when the input is idle; it never moves the watermark back.
+    pub fn advance_to(&mut self, watermark: i64, out: &mut Vec<Output>) {
+        self.tally.advance_to(watermark, &mut self.closed);
+        self.step(out);
+    }
+
+    /// End of input: closes every open bucket. Open events stay open.
+    pub fn flush(&mut self, out: &mut Vec<Output>) {
+        self.tally.flush(&mut self.closed);
+        self.step(out);
+    }
+
+    fn step(&mut self, out: &mut Vec<Output>) {
+        if let Some(through) = self.tally.through() {
+            if self.stepper.next_bucket() != Some(through) || !self.closed.is_empty() {
+                self.stepper.advance(through, self.closed.drain(..), out);
+            }
+        }
+    }
+}
+
+impl Stepper {
     /// Gives every name complained about in `bucket` that has no series yet a fresh one.
-    fn add_series(&mut self, b: i64, bucket: &Bucket) {
+    fn add_series(&mut self, b: i64, bucket: &BucketCounts) {
         let cfg = &self.config;
         for name in bucket.services.keys() {
             if !self.state.series.contains_key(name) {
@@ -498,8 +526,7 @@ impl Engine {
     }
 
     /// Decays the discovery sketch and drops discovered series that have been quiet for
-    /// `discovery.expiry_buckets` with no open event and no cool-down, unless a still-open
-    /// bucket holds posts about them.
+    /// `discovery.expiry_buckets` with no open event and no cool-down.
     fn expire_discovered(&mut self, b: i64) {
         let d = &self.config.discovery;
         if !d.enabled {
@@ -515,10 +542,7 @@ impl Engine {
             .iter()
             .filter(|name| match st.series.get(name.as_str()) {
                 Some(s) => {
-                    s.event.is_none()
-                        && s.cooldown == 0
-                        && b - s.last_complaint >= d.expiry_buckets
-                        && !st.open.values().any(|k| k.services.contains_key(*name))
+                    s.event.is_none() && s.cooldown == 0 && b - s.last_complaint >= d.expiry_buckets
                 }
                 None => false,
             })

@@ -14,7 +14,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::config::LifecycleConfig;
-use crate::engine::{Recent, ServiceBucket};
+use crate::counts::{Sample, ServiceCounts};
+use crate::engine::Recent;
 use crate::model::Step;
 use crate::DetectorConfig;
 
@@ -93,10 +94,10 @@ impl OpenEvent {
         ev
     }
 
-    fn add_samples(&mut self, ids: &[String], lc: &LifecycleConfig) {
-        for id in ids {
+    fn add_samples(&mut self, samples: &[Sample], lc: &LifecycleConfig) {
+        for s in samples {
             if self.samples.len() < lc.sample_posts {
-                self.samples.push(id.clone());
+                self.samples.push(s.id.clone());
             }
         }
     }
@@ -110,7 +111,7 @@ impl OpenEvent {
         b: i64,
         x: u64,
         expected: f64,
-        content: &ServiceBucket,
+        content: &ServiceCounts,
         lc: &LifecycleConfig,
     ) -> Option<EventStatus> {
         self.complaints += x;

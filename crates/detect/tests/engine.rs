@@ -1,6 +1,8 @@
 //! The engine on seeded synthetic streams: seasonal background traffic with Poisson
 //! complaint noise, optionally an outage. No wall clock anywhere: event time only.
 
+use std::collections::BTreeSet;
+
 use benglema_detect::{Admission, DetectorConfig, Engine, EngineOptions, Observation, Output};
 use benglema_model::{EventStatus, OutageEvent, Signal, SignalKind};
 use rand::{Rng, SeedableRng};
@@ -369,8 +371,11 @@ fn discovered_services_are_found_and_memory_stays_bounded() {
         run(&mut engine, std::slice::from_ref(p), &mut out);
         if i % 5000 == 0 {
             let state = serde_json::to_value(engine.snapshot()).unwrap();
-            let series = state["series"].as_object().unwrap().len();
-            let candidates = state["candidates"]["slots"].as_object().unwrap().len();
+            let series = state["stepper"]["series"].as_object().unwrap().len();
+            let candidates = state["stepper"]["candidates"]["slots"]
+                .as_object()
+                .unwrap()
+                .len();
             assert!(candidates <= d.candidates, "{candidates} candidates");
             most = most.max(series);
         }
@@ -393,12 +398,15 @@ fn discovered_services_are_found_and_memory_stays_bounded() {
     // A quiet day later the discovered series are gone; the state is small again.
     let state = serde_json::to_value(engine.snapshot()).unwrap();
     assert!(
-        !state["series"].as_object().unwrap().contains_key("小红书"),
+        !state["stepper"]["series"]
+            .as_object()
+            .unwrap()
+            .contains_key("小红书"),
         "小红书 did not expire"
     );
     assert!(stats.discovered_expired >= 1);
     // What the expired series learned is pooled for the next discovered name.
-    let pool = &state["pool"];
+    let pool = &state["stepper"]["pool"];
     assert!(
         pool.as_array()
             .is_some_and(|p| p[0].as_f64().unwrap() > 0.0),
@@ -447,7 +455,7 @@ fn the_model_can_be_chosen_per_series() {
     run(&mut engine, &posts, &mut out);
     engine.flush(&mut out);
     let state = serde_json::to_value(engine.snapshot()).unwrap();
-    let kind = |s: &str| state["series"][s]["model"]["model"].clone();
+    let kind = |s: &str| state["stepper"]["series"][s]["model"]["model"].clone();
     assert_eq!(kind("微信"), "bocpd");
     assert_eq!(kind("QQ"), "cusum");
     assert!(events(&out).iter().any(|e| e.service == "微信"));
@@ -610,4 +618,139 @@ fn parameters_edited_after_parsing_are_checked() {
     assert!(bad(&|c| c.time.display_zone = "Mars/Base".into()).contains("IANA zone"));
     assert!(bad(&|c| c.cusum.shift_ratios.clear()).contains("shift_ratios"));
     assert!(bad(&|c| c.baseline.dispersion_rate = 2.0).contains("dispersion_rate"));
+}
+
+/// Tallies of `sources` partitions (posts split by `part`), the barrier and steppers of
+/// `groups` groups of services: what a scaled-out `run` does, in one thread.
+fn scaled_out(
+    posts: &[Post],
+    config: &DetectorConfig,
+    sources: u32,
+    groups: u32,
+    part: impl Fn(usize, &Post) -> u32,
+) -> Vec<String> {
+    use benglema_detect::{Barrier, StepperState, Tally, TallyState};
+    let keep = config.lifecycle.sample_posts;
+    let mut tallies: Vec<Tally> = (0..sources)
+        .map(|_| Tally::restore(config, TallyState::default()).unwrap())
+        .collect();
+    let mut barriers: Vec<Barrier> = (0..groups).map(|_| Barrier::new(sources)).collect();
+    let mut steppers: Vec<_> = (0..groups)
+        .map(|_| {
+            benglema_detect::Stepper::restore(
+                config.clone(),
+                EngineOptions::default(),
+                StepperState::default(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut send = |src: usize,
+                    tally: &Tally,
+                    closed: Vec<(i64, benglema_detect::BucketCounts)>,
+                    out: &mut Vec<Output>| {
+        let mut per_group: Vec<Vec<_>> = vec![Vec::new(); groups as usize];
+        for (b, c) in closed {
+            for (g, part) in c.split(groups).into_iter().enumerate() {
+                per_group[g].push((b, part));
+            }
+        }
+        for (g, buckets) in per_group.into_iter().enumerate() {
+            barriers[g].receive(src as i32, tally.through(), false, buckets);
+            if let Some((through, ready)) = barriers[g].release(keep) {
+                steppers[g].advance(through, ready, out);
+            }
+        }
+    };
+    let terms = ["图片", "发不出去"];
+    for (i, p) in posts.iter().enumerate() {
+        let src = part(i, p) as usize;
+        let mut closed = Vec::new();
+        tallies[src].observe(
+            Observation {
+                id: &p.id,
+                at: p.at,
+                signal: p.signal.as_ref(),
+                terms: &terms,
+            },
+            &mut closed,
+        );
+        send(src, &tallies[src], closed, &mut out);
+    }
+    for (src, tally) in tallies.iter_mut().enumerate() {
+        let mut closed = Vec::new();
+        tally.flush(&mut closed);
+        send(src, tally, closed, &mut out);
+    }
+    for (g, b) in barriers.iter_mut().enumerate() {
+        for src in 0..sources as i32 {
+            b.receive(src, None, true, Vec::new());
+        }
+        if let Some((through, ready)) = b.release(keep) {
+            steppers[g].advance(through, ready, &mut out);
+        }
+    }
+    let mut evs: Vec<String> = events(&out)
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    evs.sort();
+    evs
+}
+
+#[test]
+fn tallies_per_partition_and_steppers_per_service_group_equal_one_engine() {
+    // Two outages, one of them of a discovered name, a duplicated post, and posts out of
+    // order within the allowed lateness.
+    let (mut posts, start) = wechat_outage();
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    for m in 0..40 {
+        for k in 0..Poisson::new(15.0).unwrap().sample(&mut rng) as u64 {
+            posts.push(Post {
+                id: format!("xhs{m}-{k}"),
+                at: T0 + (start + 300 + m) * 60 + rng.random_range(0..60),
+                signal: Some(discovered("小红书")),
+            });
+        }
+    }
+    posts.sort_by_key(|p| p.at);
+    for i in (1..posts.len()).step_by(3) {
+        posts.swap(i - 1, i);
+    }
+    let dup = Post {
+        id: posts[1000].id.clone(),
+        at: posts[1000].at,
+        signal: posts[1000].signal.clone(),
+    };
+    posts.insert(1010, dup);
+    let config = DetectorConfig::default();
+    let mut engine = Engine::new(config.clone(), EngineOptions::default()).unwrap();
+    let mut out = Vec::new();
+    run(&mut engine, &posts, &mut out);
+    engine.flush(&mut out);
+    let mut one: Vec<String> = events(&out)
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    one.sort();
+    let services: BTreeSet<String> = events(&out).iter().map(|e| e.service.clone()).collect();
+    assert!(
+        services.contains("微信") && services.contains("小红书"),
+        "{services:?}"
+    );
+    let by_id = |n: u32| {
+        move |_: usize, p: &Post| {
+            p.id.bytes()
+                .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()))
+                % n
+        }
+    };
+    for (sources, groups) in [(1, 1), (4, 1), (4, 3), (12, 2), (3, 5)] {
+        let got = scaled_out(&posts, &config, sources, groups, by_id(sources));
+        assert_eq!(got, one, "{sources} partitions by id, {groups} groups");
+    }
+    // All posts in one partition of many (a constant key): the others are idle.
+    let got = scaled_out(&posts, &config, 4, 2, |_, _| 2);
+    assert_eq!(got, one, "constant key");
 }

@@ -1,0 +1,214 @@
+//! What one time bucket holds once its posts are counted: the posts (the exposure), the
+//! complaint posts, and per service the complaints, recoveries, symptoms, terms and sample
+//! posts an event is made of.
+//!
+//! Counts are what the two halves of the engine pass each other ([`crate::Tally`] makes them,
+//! [`crate::Stepper`] steps the series with them), so they are also what travels between the
+//! two stages of a scaled-out `run`. Counts of the same bucket from disjoint sets of posts
+//! [`merge`](BucketCounts::merge) to the counts of the union, whatever the order: sums, and
+//! for samples the `sample_posts` earliest posts by `(created_at, id)`. So how posts are
+//! spread over partitions never changes a bucket's counts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One sample post of a bucket: its event time and id (ordered by both).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Sample {
+    /// Event time, seconds since the Unix epoch.
+    pub at: i64,
+    /// Post id.
+    pub id: String,
+}
+
+/// One service's posts in one bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCounts {
+    /// The service was discovered from text, not named by the gazetteer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub discovered: bool,
+    /// Complaint posts naming it.
+    #[serde(default)]
+    pub complaints: u64,
+    /// Recovery posts naming it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub recoveries: u64,
+    /// Complaints per symptom.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub symptoms: BTreeMap<String, u64>,
+    /// Complaints per content term.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub terms: BTreeMap<String, u64>,
+    /// The earliest complaint posts, by `(at, id)`, at most `sample_posts` of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Sample>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl ServiceCounts {
+    /// Keeps `s` if it is among the `keep` earliest samples.
+    pub fn offer_sample(&mut self, s: Sample, keep: usize) {
+        if self.samples.len() >= keep && self.samples.last().is_none_or(|l| &s >= l) {
+            return;
+        }
+        let at = self.samples.partition_point(|x| x < &s);
+        if self.samples.get(at) == Some(&s) {
+            return;
+        }
+        self.samples.insert(at, s);
+        self.samples.truncate(keep);
+    }
+
+    /// Adds the counts of other posts of the same bucket.
+    pub fn merge(&mut self, other: ServiceCounts, keep: usize) {
+        self.discovered |= other.discovered;
+        self.complaints += other.complaints;
+        self.recoveries += other.recoveries;
+        add(&mut self.symptoms, other.symptoms);
+        add(&mut self.terms, other.terms);
+        for s in other.samples {
+            self.offer_sample(s, keep);
+        }
+    }
+}
+
+fn add(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k).or_default() += v;
+    }
+}
+
+/// All posts of one bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BucketCounts {
+    /// Posts counted (complaints included).
+    pub posts: u64,
+    /// Posts with a complaint signal (each once, however many services it names); the
+    /// exposure of a series is `posts - complaint_posts`.
+    pub complaint_posts: u64,
+    /// Per service named.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceCounts>,
+}
+
+impl BucketCounts {
+    /// Adds the counts of other posts of the same bucket (see the module documentation).
+    pub fn merge(&mut self, other: BucketCounts, keep: usize) {
+        self.posts += other.posts;
+        self.complaint_posts += other.complaint_posts;
+        for (name, c) in other.services {
+            match self.services.get_mut(&name) {
+                Some(mine) => mine.merge(c, keep),
+                None => {
+                    self.services.insert(name, c);
+                }
+            }
+        }
+    }
+
+    /// The bucket as `groups` groups of services see it (see [`group_of`]): each gets the
+    /// posts and complaint posts (the exposure) and its own services.
+    pub fn split(self, groups: u32) -> Vec<BucketCounts> {
+        let mut out: Vec<BucketCounts> = (0..groups.max(1))
+            .map(|_| BucketCounts {
+                posts: self.posts,
+                complaint_posts: self.complaint_posts,
+                services: BTreeMap::new(),
+            })
+            .collect();
+        for (name, c) in self.services {
+            let g = group_of(&name, c.discovered, groups) as usize;
+            out[g].services.insert(name, c);
+        }
+        out
+    }
+
+    /// Posts not complaining: the exposure of every series in this bucket.
+    pub fn exposure(&self) -> u64 {
+        self.posts.saturating_sub(self.complaint_posts)
+    }
+}
+
+/// Which of `groups` groups of series a service belongs to: a hash of its name (FNV-1a,
+/// stable across versions and machines), except that every discovered name is in one group,
+/// since discovered series share their admission sketch and pooled baseline.
+pub fn group_of(service: &str, discovered: bool, groups: u32) -> u32 {
+    let key: &[u8] = if discovered {
+        b"\0discovered"
+    } else {
+        service.as_bytes()
+    };
+    let mut h: u32 = 0x811c_9dc5;
+    for &byte in key {
+        h ^= u32::from(byte);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h % groups.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(at: i64, id: &str) -> Sample {
+        Sample {
+            at,
+            id: id.to_owned(),
+        }
+    }
+
+    fn counts(samples: &[(i64, &str)]) -> ServiceCounts {
+        let mut c = ServiceCounts::default();
+        for (at, id) in samples {
+            c.complaints += 1;
+            *c.symptoms.entry("登录".into()).or_default() += 1;
+            c.offer_sample(sample(*at, id), 3);
+        }
+        c
+    }
+
+    #[test]
+    fn samples_keep_the_earliest_whatever_the_order() {
+        let a = counts(&[(5, "e"), (1, "a"), (3, "c"), (9, "z")]);
+        assert_eq!(
+            a.samples,
+            vec![sample(1, "a"), sample(3, "c"), sample(5, "e")]
+        );
+        let b = counts(&[(9, "z"), (5, "e"), (3, "c"), (1, "a")]);
+        assert_eq!(a, b);
+        // Ties in time are broken by id; a sample offered twice is kept once.
+        let mut c = counts(&[(1, "b"), (1, "a")]);
+        c.offer_sample(sample(1, "a"), 3);
+        assert_eq!(c.samples, vec![sample(1, "a"), sample(1, "b")]);
+    }
+
+    #[test]
+    fn merging_partitions_of_a_bucket_gives_the_whole_bucket() {
+        let posts = [(4, "d"), (2, "b"), (7, "g"), (1, "a"), (6, "f")];
+        let whole = counts(&posts);
+        for split in 0..posts.len() {
+            let (x, y) = posts.split_at(split);
+            let mut m = BucketCounts {
+                posts: 10,
+                complaint_posts: x.len() as u64,
+                services: BTreeMap::from([("微信".to_owned(), counts(x))]),
+            };
+            m.merge(
+                BucketCounts {
+                    posts: 20,
+                    complaint_posts: y.len() as u64,
+                    services: BTreeMap::from([("微信".to_owned(), counts(y))]),
+                },
+                3,
+            );
+            assert_eq!(m.services["微信"].samples, whole.samples, "split {split}");
+            assert_eq!(m.services["微信"].complaints, 5);
+            assert_eq!(m.services["微信"].symptoms["登录"], 5);
+            assert_eq!(m.exposure(), 30 - 5);
+        }
+    }
+}
