@@ -661,3 +661,82 @@ fn a_revoke_followed_at_once_by_a_reassign_of_the_same_partition_loses_no_post()
     assert_eq!(got, expected, "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Events of `run` over a topic of `partitions` partitions keyed by `key`, with `extract`
+/// and `detect` processes per stage (one `--role both` process when both are 1).
+fn staged_run(
+    broker: &Broker,
+    dir: &std::path::Path,
+    posts: &std::path::Path,
+    name: &str,
+    partitions: i32,
+    key: &str,
+    processes: (usize, usize),
+) -> Vec<(String, String, String, String)> {
+    let topic = format!("posts-{name}");
+    broker.create_topic(&topic, partitions);
+    let o = output_within(
+        benglema()
+            .args(["produce", "--key", key, "--brokers", &broker.addr])
+            .args(["--topic", &topic, "--input"])
+            .arg(posts),
+        180,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let cmd = |role: &str| {
+        let mut c = benglema();
+        c.args(["run", "--brokers", &broker.addr, "--exit-on-eof"])
+            .args(["--topic", &topic, "--group", name, "--role", role])
+            .args(["--events-topic", &format!("events-{name}")])
+            .args(["--idle-seconds", "3", "--state"])
+            .arg(dir.join(name));
+        c
+    };
+    let roles: Vec<&str> = if processes == (1, 1) {
+        vec!["both"]
+    } else {
+        std::iter::repeat_n("extract", processes.0)
+            .chain(std::iter::repeat_n("detect", processes.1))
+            .collect()
+    };
+    let children: Vec<_> = roles
+        .iter()
+        .map(|r| {
+            let mut c = cmd(r);
+            std::thread::spawn(move || output_within(&mut c, 240))
+        })
+        .collect();
+    let mut stdout = String::new();
+    for (role, c) in roles.iter().zip(children) {
+        let o = c.join().unwrap();
+        assert!(o.status.success(), "{role}: {}", text(&o.stderr));
+        stdout += &text(&o.stdout);
+    }
+    let mut got = opened(&stdout);
+    got.dedup();
+    got
+}
+
+#[test]
+fn any_partitioning_and_any_number_of_processes_give_backtests_events() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let dir = scratch("kafka-staged");
+    let posts = small_history(&dir);
+    let expected = backtest_events(&posts, &dir.join("bt"));
+    assert!(expected.iter().any(|e| e.1 == "微信"), "{expected:?}");
+    for (name, partitions, key, processes) in [
+        ("p4-id", 4, "id", (1, 1)),
+        ("p12-constant", 12, "constant", (1, 1)),
+        ("p4-none-2x3", 4, "none", (2, 3)),
+        ("p12-id-3x2", 12, "id", (3, 2)),
+    ] {
+        let got = staged_run(&broker, &dir, &posts, name, partitions, key, processes);
+        assert_eq!(
+            got, expected,
+            "{partitions} partitions keyed by {key}, {processes:?} processes"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -67,6 +67,13 @@ impl Barrier {
         self.pending.len()
     }
 
+    /// Every source has said it is idle and no bucket waits (the end of a finite input).
+    pub fn drained(&self) -> bool {
+        self.sources > 0
+            && self.pending.is_empty()
+            && (0..self.sources as i32).all(|s| self.state.get(&s).is_some_and(|s| s.idle))
+    }
+
     /// The oldest closed point among the sources that are not idle (what holds the barrier).
     pub fn oldest(&self) -> Option<i64> {
         self.state

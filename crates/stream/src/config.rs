@@ -7,6 +7,7 @@
 //! topic = "posts"
 //! group = "benglema"
 //! events_topic = "outage-events"
+//! repartition_topic = "benglema.repartition"
 //! state = "topic"            # or a directory path
 //! checkpoint_seconds = 5
 //! [properties]               # any librdkafka property, as with -X
@@ -52,6 +53,9 @@ pub struct Settings {
     pub events_topic: String,
     /// Where malformed posts go.
     pub dlq_topic: String,
+    /// The internal topic between the extract and the detect stage (`<group>.repartition`
+    /// unless named); the detect stage's consumer group is `<group>.detect`.
+    pub repartition_topic: String,
     /// Checkpoint location.
     pub state: StateTarget,
     /// How often offsets are committed (after events are acknowledged and state is saved).
@@ -74,6 +78,8 @@ pub struct FileSettings {
     pub events_topic: Option<String>,
     /// Dead-letter topic.
     pub dlq_topic: Option<String>,
+    /// The internal topic between the two stages of `run`.
+    pub repartition_topic: Option<String>,
     /// `"topic"`, `"topic:NAME"` or a directory.
     pub state: Option<String>,
     /// Seconds between checkpoints.
@@ -89,7 +95,7 @@ impl FileSettings {
         let text = std::fs::read_to_string(path).map_err(|e| StreamError::io(path, e))?;
         toml::from_str(&text).map_err(|e| {
             StreamError::Config(format!(
-                "{}: {} (keys: brokers, topic, group, events_topic, dlq_topic, state, checkpoint_seconds, [properties])",
+                "{}: {} (keys: brokers, topic, group, events_topic, dlq_topic, repartition_topic, state, checkpoint_seconds, [properties])",
                 path.display(),
                 e.to_string().trim()
             ))
@@ -127,14 +133,15 @@ impl Settings {
             group: DEFAULT_GROUP.into(),
             events_topic: DEFAULT_EVENTS_TOPIC.into(),
             dlq_topic: format!("{DEFAULT_TOPIC}.dlq"),
+            repartition_topic: format!("{DEFAULT_GROUP}.repartition"),
             state: StateTarget::Topic(format!("{DEFAULT_GROUP}.state")),
             checkpoint_every: Duration::from_secs(5),
             properties: BTreeMap::new(),
         }
     }
 
-    /// Fills unset fields from a file, then defaults; `dlq_topic` and the state topic follow
-    /// `topic` and `group` unless set.
+    /// Fills unset fields from a file, then defaults; `dlq_topic`, the repartition topic and
+    /// the state topic follow `topic` and `group` unless set.
     #[allow(clippy::too_many_arguments)]
     pub fn resolve(
         file: FileSettings,
@@ -168,6 +175,9 @@ impl Settings {
         Ok(Some(Settings {
             brokers,
             dlq_topic: file.dlq_topic.unwrap_or_else(|| format!("{topic}.dlq")),
+            repartition_topic: file
+                .repartition_topic
+                .unwrap_or_else(|| format!("{group}.repartition")),
             topic,
             group,
             events_topic: events_topic
@@ -215,6 +225,7 @@ mod tests {
         assert_eq!(s.brokers, "a:1");
         assert_eq!(s.topic, "t");
         assert_eq!(s.dlq_topic, "t.dlq");
+        assert_eq!(s.repartition_topic, "g.repartition");
         assert_eq!(s.state, StateTarget::Topic("g.state".into()));
         assert_eq!(s.properties["client.id"], "y");
         let none = Settings::resolve(

@@ -164,7 +164,23 @@ pub fn send(
     payload: &[u8],
     headers: Option<OwnedHeaders>,
 ) -> Result<(), StreamError> {
+    send_to(p, topic, None, key, payload, headers)
+}
+
+/// Sends one record to `partition` (or where its key hashes to), waiting while the local
+/// queue is full.
+pub fn send_to(
+    p: &TrackedProducer,
+    topic: &str,
+    partition: Option<i32>,
+    key: Option<&[u8]>,
+    payload: &[u8],
+    headers: Option<OwnedHeaders>,
+) -> Result<(), StreamError> {
     let mut rec = BaseRecord::to(topic).payload(payload);
+    if let Some(n) = partition {
+        rec = rec.partition(n);
+    }
     if let Some(k) = key {
         rec = rec.key(k);
     }
@@ -250,9 +266,49 @@ pub fn wait_for_cluster(s: &Settings, stop: &AtomicBool) -> Result<bool, StreamE
     }
 }
 
+/// A topic `run` creates when missing.
+#[derive(Debug, Clone)]
+pub struct TopicSpec<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// Partitions.
+    pub partitions: i32,
+    /// Compacted (state) rather than deleted by age.
+    pub compact: bool,
+    /// `retention.ms`, when not the broker's default.
+    pub retention_ms: Option<String>,
+}
+
+impl<'a> TopicSpec<'a> {
+    /// A topic with the broker's retention.
+    pub fn new(name: &'a str, partitions: i32) -> Self {
+        TopicSpec {
+            name,
+            partitions,
+            compact: false,
+            retention_ms: None,
+        }
+    }
+}
+
+/// Partitions of `topic` as the cluster reports them (`None` when it does not know it).
+pub fn partition_count<C: rdkafka::consumer::ConsumerContext>(
+    consumer: &impl Consumer<C>,
+    topic: &str,
+) -> Option<i32> {
+    let md = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .ok()?;
+    let t = md.topics().iter().find(|t| t.name() == topic)?;
+    if t.error().is_some() || t.partitions().is_empty() {
+        return None;
+    }
+    Some(t.partitions().len() as i32)
+}
+
 /// Creates topics that do not exist yet (`(name, partitions, compacted)`); a broker that
 /// refuses is reported, not fatal, since many clusters create topics on first use.
-pub fn ensure_topics(base: &ClientConfig, topics: &[(&str, i32, bool)]) {
+pub fn ensure_topics(base: &ClientConfig, topics: &[TopicSpec<'_>]) {
     let admin: AdminClient<DefaultClientContext> = match base.create() {
         Ok(a) => a,
         Err(e) => {
@@ -262,13 +318,15 @@ pub fn ensure_topics(base: &ClientConfig, topics: &[(&str, i32, bool)]) {
     };
     let new: Vec<NewTopic<'_>> = topics
         .iter()
-        .map(|(name, parts, compact)| {
-            let t = NewTopic::new(name, *parts, TopicReplication::Fixed(1));
-            if *compact {
-                t.set("cleanup.policy", "compact")
-            } else {
-                t
+        .map(|spec| {
+            let mut t = NewTopic::new(spec.name, spec.partitions, TopicReplication::Fixed(1));
+            if spec.compact {
+                t = t.set("cleanup.policy", "compact");
             }
+            if let Some(ms) = &spec.retention_ms {
+                t = t.set("retention.ms", ms);
+            }
+            t
         })
         .collect();
     let rt = match tokio::runtime::Builder::new_current_thread()

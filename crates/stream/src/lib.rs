@@ -22,4 +22,4 @@ pub mod state;
 
 pub use config::{FileSettings, Settings, StateTarget};
 pub use error::StreamError;
-pub use run::{run, EventSink, RunEvent, RunOptions, RunSummary, Telemetry};
+pub use run::{run, EventSink, Role, RunEvent, RunOptions, RunSummary, Telemetry};

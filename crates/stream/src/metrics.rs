@@ -43,6 +43,17 @@ pub struct Metrics {
     /// the input stalls. A single quiet partition is advanced to the others' watermark after
     /// the idleness timeout, so it does not hold this back.
     pub watermark: Gauge,
+    /// Detect stage: messages behind the end of its repartition partitions.
+    pub detect_lag: Gauge,
+    /// Detect stage: repartition partitions assigned.
+    pub detect_partitions: Gauge,
+    /// Detect stage: event time (Unix seconds) up to which every minute is final (every
+    /// input partition closed it), the oldest over the tasks held: the oldest open minute.
+    pub released: Gauge,
+    /// Detect stage: posts in minutes that arrived after the minute was final (a partition
+    /// that had been declared idle woke up with older posts; a replay after a restart also
+    /// lands here, with counts already applied).
+    pub stale_posts: Counter,
     /// Unix time of the last main-loop turn (for `/healthz`).
     pub heartbeat: Gauge,
     /// Unix time of the last successful broker contact.
@@ -78,6 +89,10 @@ impl Metrics {
             posts_per_second: Gauge::default(),
             partitions: Gauge::default(),
             watermark: Gauge::default(),
+            detect_lag: Gauge::default(),
+            detect_partitions: Gauge::default(),
+            released: Gauge::default(),
+            stale_posts: Counter::default(),
             heartbeat: Gauge::default(),
             connected: AtomicI64::new(0),
             registry: Registry::default(),
@@ -133,6 +148,26 @@ impl Metrics {
             "watermark_seconds",
             "Event time (Unix seconds) up to which every bucket is closed, oldest over the partitions held",
             m.watermark.clone(),
+        );
+        registry.register(
+            "detect_consumer_lag_messages",
+            "Detect stage: messages behind the end of its repartition partitions",
+            m.detect_lag.clone(),
+        );
+        registry.register(
+            "detect_assigned_partitions",
+            "Detect stage: repartition partitions assigned",
+            m.detect_partitions.clone(),
+        );
+        registry.register(
+            "detect_final_seconds",
+            "Detect stage: event time (Unix seconds) up to which every minute is final, oldest over the tasks held",
+            m.released.clone(),
+        );
+        registry.register(
+            "detect_stale_posts",
+            "Detect stage: posts of minutes that arrived after the minute was final (not added)",
+            m.stale_posts.clone(),
         );
         registry.register(
             "heartbeat_seconds",

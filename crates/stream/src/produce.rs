@@ -36,9 +36,14 @@ pub enum Pace {
 pub enum KeyBy {
     /// The post id (spreads posts evenly).
     Id,
-    /// The service a complaint names (co-partitions each service's complaints, so one
-    /// partition's detector sees all of them); other posts by id.
+    /// The service a complaint names (co-partitions each service's complaints); other
+    /// posts by id.
     Service,
+    /// One constant key: every post in one partition (the worst case for spreading).
+    Constant,
+    /// No key: the client spreads posts as it likes (duplicates of an id may land in
+    /// different partitions and are then counted twice).
+    None,
 }
 
 /// What a produce run did.
@@ -160,11 +165,15 @@ impl<'a> Sender<'a> {
             (KeyBy::Service, Some(x)) => x.extract(&p.text).map(|s| s.service),
             _ => None,
         };
-        let key = service.as_deref().unwrap_or(&p.id);
+        let key = match self.key {
+            KeyBy::Constant => Some("posts"),
+            KeyBy::None => None,
+            _ => Some(service.as_deref().unwrap_or(&p.id)),
+        };
         kafka::send(
             &self.producer,
             &self.topic,
-            Some(key.as_bytes()),
+            key.map(str::as_bytes),
             p.to_json().as_bytes(),
             None,
         )?;

@@ -1,5 +1,6 @@
-//! Detector checkpoints: one per input partition, holding the engine's state and the offset
-//! of the first post it does not cover. Kept in a compacted topic (key `topic/partition`) or
+//! Task checkpoints: one per partition a task reads (an extract task per posts partition, a
+//! detect task per repartition partition), holding the task's state and the offset of the
+//! first message it does not cover. Kept in a compacted topic (key `topic/partition`) or
 //! as files in a directory; the value is zstd-compressed JSON either way.
 //!
 //! The checkpoint, not the committed offset, is the source of truth: a restored partition
@@ -8,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use benglema_detect::EngineState;
+use benglema_detect::{Barrier, StepperState, TallyState};
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
 use rdkafka::ClientConfig;
@@ -17,17 +18,37 @@ use serde::{Deserialize, Serialize};
 use crate::kafka::{self, TrackedProducer};
 use crate::StreamError;
 
-/// The detector state of one partition.
+/// What a task holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Externally tagged: an internally tagged enum buffers its content, and integer map keys
+// (sources, buckets) do not survive that buffering in JSON.
+#[serde(rename_all = "lowercase")]
+pub enum TaskState {
+    /// An extract task: the open minutes of its posts partition.
+    Extract {
+        /// Dedup, watermark, open buckets.
+        tally: TallyState,
+    },
+    /// A detect task: what its sources sent and its services' series.
+    Detect {
+        /// Buckets waiting for every source.
+        barrier: Barrier,
+        /// The series.
+        stepper: StepperState,
+    },
+}
+
+/// The state of one task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
-    /// Posts topic.
+    /// The topic the task reads.
     pub topic: String,
     /// Partition.
     pub partition: i32,
-    /// First offset not covered by `engine`.
+    /// First offset not covered by `state`.
     pub next_offset: i64,
-    /// The engine.
-    pub engine: EngineState,
+    /// The task's state.
+    pub state: TaskState,
 }
 
 impl Checkpoint {
@@ -212,7 +233,9 @@ mod tests {
             topic: "posts".into(),
             partition: 0,
             next_offset: 42,
-            engine: EngineState::default(),
+            state: TaskState::Extract {
+                tally: TallyState::default(),
+            },
         };
         s.save(std::slice::from_ref(&cp)).unwrap();
         assert_eq!(s.load("posts", 0).unwrap(), Some(cp));

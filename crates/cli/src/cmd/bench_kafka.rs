@@ -43,13 +43,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     settings.group = format!("bench-{stamp}");
     settings.events_topic = format!("bench-events-{stamp}");
     settings.dlq_topic = format!("{topic}.dlq");
+    settings.repartition_topic = format!("bench-repartition-{stamp}");
     let state_dir = std::env::temp_dir().join(format!("benglema-bench-{stamp}"));
     settings.state = StateTarget::Dir(state_dir.clone());
     let stop = AtomicBool::new(false);
     if !benglema_stream::kafka::wait_for_cluster(&settings, &stop)? {
         return Ok(());
     }
-    benglema_stream::kafka::ensure_topics(&settings.client(), &[(&topic, args.partitions, false)]);
+    benglema_stream::kafka::ensure_topics(
+        &settings.client(),
+        &[benglema_stream::kafka::TopicSpec::new(
+            &topic,
+            args.partitions,
+        )],
+    );
 
     // Preload: the simulator's stream from 2021-09-28 (the 2021-10-18 incident falls inside).
     let labels = super::bundled_labels()?;
@@ -83,6 +90,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         idle_after: Duration::from_secs(10),
         create_topics: true,
         stats_every: Duration::from_secs(1),
+        role: benglema_stream::Role::Both,
+        repartition_partitions: None,
+        repartition_retention: Duration::from_secs(3600),
     };
     let mut events = 0u64;
     let mut sink = |e: &OutageEvent| -> Result<(), StreamError> {

@@ -26,8 +26,9 @@ pub struct Args {
     /// Replay in event time, this many times faster than real time (gaps over an hour skipped).
     #[arg(long)]
     speed: Option<f64>,
-    /// Message key: the post id, or the service a complaint names (co-partitions each
-    /// service's complaints; see README).
+    /// Message key: the post id, the service a complaint names, one constant, or none
+    /// (run gives the same events whichever; dedup of an id needs its copies in one
+    /// partition, which every key but none gives).
     #[arg(long, value_enum, default_value = "id")]
     key: Key,
     /// Send JSONL lines byte for byte, malformed ones included (exercises dead letters).
@@ -42,6 +43,8 @@ pub struct Args {
 enum Key {
     Id,
     Service,
+    Constant,
+    None,
 }
 
 /// Runs `benglema produce`.
@@ -59,11 +62,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let ex = match args.key {
         Key::Service => Some(super::extractor(args.models.as_deref())?),
-        Key::Id => None,
+        _ => None,
     };
     let key = match args.key {
         Key::Id => KeyBy::Id,
         Key::Service => KeyBy::Service,
+        Key::Constant => KeyBy::Constant,
+        Key::None => KeyBy::None,
     };
     let stop = AtomicBool::new(false);
     if !benglema_stream::kafka::wait_for_cluster(&settings, &stop)? {

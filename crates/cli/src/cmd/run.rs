@@ -16,7 +16,7 @@ use benglema_model::{EventStatus, OutageEvent};
 use benglema_stream::embedded::EmbeddedCluster;
 use benglema_stream::metrics::Metrics;
 use benglema_stream::produce::{produce_files, produce_posts, KeyBy, Pace, Sender};
-use benglema_stream::{RunOptions, Settings, StateTarget, StreamError};
+use benglema_stream::{Role, RunOptions, Settings, StateTarget, StreamError};
 
 use super::kafka_args::KafkaArgs;
 
@@ -63,6 +63,38 @@ pub struct Args {
     /// Embedded demo only: event-time speed-up of the bundled history's replay.
     #[arg(long, default_value_t = DEFAULT_SPEED, value_name = "FACTOR")]
     speed: f64,
+    /// Which stages to run: both (default), or one of them, for deployments that scale
+    /// the extract stage (posts in, per-minute counts out) and the detect stage (counts
+    /// in, events out) separately.
+    #[arg(long, value_enum, default_value = "both")]
+    role: RoleArg,
+    /// The internal topic between the stages [default: <group>.repartition].
+    #[arg(long, value_name = "TOPIC")]
+    repartition_topic: Option<String>,
+    /// Partitions of the repartition topic when run creates it: how many detect tasks the
+    /// services are spread over [default: as many as the posts topic has].
+    #[arg(long, value_name = "N")]
+    repartition_partitions: Option<i32>,
+    /// Retention of the repartition topic when run creates it (hours): how long the detect
+    /// stage may be down and still catch up.
+    #[arg(long, default_value_t = 24.0, value_name = "HOURS")]
+    repartition_retention_hours: f64,
+    /// A posts partition without posts for this long is idle: advanced to the newest
+    /// watermark of the others in this process, and not waited for downstream until it
+    /// has posts again (liveness over exact replay, as Flink's withIdleness).
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    idle_seconds: u64,
+}
+
+/// `--role`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    /// Extract and detect, in two threads.
+    Both,
+    /// Posts in, per-minute counts out to the repartition topic.
+    Extract,
+    /// Counts in from the repartition topic, events out.
+    Detect,
 }
 
 fn pretty(e: &OutageEvent) -> String {
@@ -97,6 +129,19 @@ fn pretty(e: &OutageEvent) -> String {
 pub fn run(args: Args) -> anyhow::Result<()> {
     if !(args.speed.is_finite() && args.speed > 0.0) {
         anyhow::bail!("--speed must be a positive number, got {}", args.speed);
+    }
+    if args
+        .repartition_partitions
+        .is_some_and(|n| !(1..=10_000).contains(&n))
+    {
+        anyhow::bail!("--repartition-partitions must be between 1 and 10000");
+    }
+    let h = args.repartition_retention_hours;
+    if !(h.is_finite() && h > 0.0 && h <= 24.0 * 365.0) {
+        anyhow::bail!("--repartition-retention-hours must be in (0, 8760], got {h}");
+    }
+    if args.idle_seconds == 0 {
+        anyhow::bail!("--idle-seconds must be at least 1");
     }
     let ex = super::extractor(args.models.as_deref())?;
     let mut detector = match &args.config {
@@ -163,6 +208,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 ("posts", 1),
                 ("posts.dlq", 1),
                 ("outage-events", 1),
+                ("benglema.repartition", 1),
                 ("benglema.state", 1),
             ])?;
             let mut s = Settings::new(cluster.bootstrap_servers());
@@ -219,6 +265,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             s
         }
     };
+    let mut settings = settings;
+    if let Some(t) = &args.repartition_topic {
+        settings.repartition_topic = t.clone();
+    }
     if let StateTarget::Dir(d) = &settings.state {
         std::fs::create_dir_all(d)
             .with_context(|| format!("--state {}: cannot create the directory", d.display()))?;
@@ -246,17 +296,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         settings,
         detector,
         exit_on_eof,
-        idle_after: Duration::from_secs(10),
+        idle_after: Duration::from_secs(args.idle_seconds),
         stats_every: Duration::from_secs(1),
+        role: match args.role {
+            RoleArg::Both => Role::Both,
+            RoleArg::Extract => Role::Extract,
+            RoleArg::Detect => Role::Detect,
+        },
+        repartition_partitions: args.repartition_partitions,
+        repartition_retention: Duration::from_secs_f64(h * 3600.0),
     };
-    eprintln!(
-        "benglema: consuming {} as group {} from {}; events to {}, dead letters to {}",
-        opts.settings.topic,
-        opts.settings.group,
-        opts.settings.brokers,
-        opts.settings.events_topic,
-        opts.settings.dlq_topic
-    );
+    let o = &opts.settings;
+    match opts.role {
+        Role::Both | Role::Extract => eprintln!(
+            "benglema: extract: consuming {} as group {} from {}; counts to {}, dead letters to {}",
+            o.topic, o.group, o.brokers, o.repartition_topic, o.dlq_topic
+        ),
+        Role::Detect => {}
+    }
+    match opts.role {
+        Role::Both | Role::Detect => eprintln!(
+            "benglema: detect: consuming {} as group {}.detect from {}; events to {}",
+            o.repartition_topic, o.group, o.brokers, o.events_topic
+        ),
+        Role::Extract => {}
+    }
     let result = benglema_stream::run(&opts, &ex, &mut sink, &metrics, &stop);
     stop.store(true, Ordering::SeqCst);
     if let Some(f) = feeder {
@@ -270,7 +334,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let summary = result?;
     eprintln!(
         "benglema: {} posts read, {} dead-lettered ({} malformed, {} late), {} complaints, {} \
-         event states published, partitions {:?}, the detectors' state covers {} posts{}",
+         event states published, partitions {:?} (detect: {:?}), the detectors' state covers {} \
+         posts{}",
         summary.posts,
         summary.rejected + summary.late,
         summary.rejected,
@@ -278,6 +343,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         summary.complaints,
         summary.published,
         summary.partitions,
+        summary.detect_partitions,
         summary.state_posts,
         if summary.restored.is_empty() {
             String::new()
@@ -285,6 +351,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             format!(", resumed from checkpoints at {:?}", summary.restored)
         }
     );
+    if summary.stale > 0 {
+        eprintln!(
+            "benglema: detect: {} posts came in minutes already final (after a partition was \
+             declared idle, or replayed counts already applied): not added",
+            summary.stale
+        );
+    }
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }

@@ -1,48 +1,40 @@
-//! A task: the detector of one input partition, with the offset of the first post it has not
-//! seen and whether it changed since its last checkpoint. Like a Kafka Streams task, it is
-//! created when its partition is assigned (from the partition's checkpoint when there is
-//! one) and dropped when the partition is revoked.
+//! The tasks of the two stages. Like Kafka Streams tasks, each belongs to one partition of
+//! the topic its stage reads, is created when that partition is assigned (from the
+//! partition's checkpoint when there is one) and dropped when it is revoked.
+//!
+//! - [`ExtractTask`]: one posts partition's [`Tally`] (dedup, watermark, open minutes);
+//! - [`DetectTask`]: one repartition partition's [`Barrier`] (what every source closed)
+//!   and [`Stepper`] (the series of the services routed to it).
+//!
+//! Both know the offset of the first message they have not taken and whether they changed
+//! since their last checkpoint.
 
-use benglema_detect::{DetectorConfig, EngineOptions, Output};
-use benglema_pipeline::Detector;
-use benglema_text::Extractor;
+use benglema_detect::{
+    Barrier, BucketCounts, DetectorConfig, EngineOptions, Output, Stepper, StepperState, Tally,
+    TallyState,
+};
 
-use crate::state::Checkpoint;
+use crate::run::wire::Closed;
+use crate::state::{Checkpoint, TaskState};
 use crate::StreamError;
 
-/// The detector of one partition.
-pub(crate) struct Task<'x> {
-    pub(crate) detector: Detector<'x>,
-    /// First offset not yet fed to `detector`.
+/// Offsets and dirtiness, common to both kinds of task.
+pub(crate) struct Position {
+    /// First offset not yet taken.
     pub(crate) next_offset: i64,
     /// Changed since the last checkpoint.
     pub(crate) dirty: bool,
-    /// The loop tick (seconds) of the partition's last post.
-    last_tick: u64,
+    /// The loop tick (seconds) of the partition's last message.
+    pub(crate) last_tick: u64,
 }
 
-impl<'x> Task<'x> {
-    /// A task from the partition's checkpoint, or a fresh one at offset 0.
-    pub(crate) fn open(
-        extractor: &'x Extractor,
-        config: DetectorConfig,
-        checkpoint: Option<Checkpoint>,
-        tick: u64,
-    ) -> Result<Self, StreamError> {
-        let options = EngineOptions::default();
-        let (detector, next_offset) = match checkpoint {
-            Some(cp) => (
-                Detector::restore(extractor, config, options, cp.engine)?,
-                cp.next_offset,
-            ),
-            None => (Detector::new(extractor, config, options)?, 0),
-        };
-        Ok(Task {
-            detector,
+impl Position {
+    fn new(next_offset: i64, tick: u64) -> Self {
+        Position {
             next_offset,
             dirty: false,
             last_tick: tick,
-        })
+        }
     }
 
     /// Takes the message at `offset`: false when the task's state already covers it (a
@@ -56,25 +48,75 @@ impl<'x> Task<'x> {
         self.last_tick = tick;
         true
     }
+}
 
-    /// Moves a partition that has had no post for `idle_ticks` seconds up to `newest`, the
-    /// newest watermark among the others.
-    pub(crate) fn advance_if_idle(
-        &mut self,
+fn wrong_stage(topic: &str, partition: i32, want: &str) -> StreamError {
+    StreamError::State {
+        key: Checkpoint::key(topic, partition),
+        message: format!(
+            "this checkpoint is not an {want} task's (a state store shared by another \
+             deployment?); use another --state or delete it"
+        ),
+    }
+}
+
+/// The extract task of one posts partition.
+pub(crate) struct ExtractTask {
+    pub(crate) tally: Tally,
+    pub(crate) pos: Position,
+    /// The closed point last sent downstream.
+    sent_through: Option<i64>,
+    /// Downstream was told this partition is idle, and no post has come since.
+    pub(crate) idle_sent: bool,
+}
+
+impl ExtractTask {
+    /// A task from the partition's checkpoint, or a fresh one at offset 0.
+    pub(crate) fn open(
+        config: &DetectorConfig,
+        checkpoint: Option<Checkpoint>,
         tick: u64,
-        idle_ticks: u64,
-        newest: i64,
-        out: &mut Vec<Output>,
-    ) {
-        let behind = self
-            .detector
-            .engine()
-            .watermark()
-            .is_some_and(|w| w < newest);
-        if tick >= self.last_tick + idle_ticks && behind {
-            self.detector.advance_to(newest, out);
-            self.dirty = true;
+    ) -> Result<Self, StreamError> {
+        let (state, next_offset) = match checkpoint {
+            Some(Checkpoint {
+                state: TaskState::Extract { tally },
+                next_offset,
+                ..
+            }) => (tally, next_offset),
+            Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "extract")),
+            None => (TallyState::default(), 0),
+        };
+        let tally = Tally::restore(config, state)?;
+        Ok(ExtractTask {
+            sent_through: None,
+            tally,
+            pos: Position::new(next_offset, tick),
+            idle_sent: false,
+        })
+    }
+
+    /// What to send downstream after the tally closed `closed` (nothing when neither the
+    /// closed point moved nor a bucket closed, unless the idle flag changes).
+    pub(crate) fn closed(
+        &mut self,
+        src: i32,
+        sources: u32,
+        closed: Vec<(i64, BucketCounts)>,
+        idle: bool,
+    ) -> Option<Closed> {
+        let through = self.tally.through();
+        if closed.is_empty() && through == self.sent_through && idle == self.idle_sent {
+            return None;
         }
+        self.sent_through = through;
+        self.idle_sent = idle;
+        Some(Closed {
+            src,
+            sources,
+            through,
+            idle,
+            buckets: closed,
+        })
     }
 
     /// The task's checkpoint.
@@ -82,8 +124,73 @@ impl<'x> Task<'x> {
         Checkpoint {
             topic: topic.to_owned(),
             partition,
-            next_offset: self.next_offset,
-            engine: self.detector.engine().snapshot(),
+            next_offset: self.pos.next_offset,
+            state: TaskState::Extract {
+                tally: self.tally.snapshot(),
+            },
+        }
+    }
+}
+
+/// The detect task of one repartition partition.
+pub(crate) struct DetectTask {
+    pub(crate) barrier: Barrier,
+    pub(crate) stepper: Stepper,
+    pub(crate) pos: Position,
+    keep: usize,
+}
+
+impl DetectTask {
+    /// A task from the partition's checkpoint, or a fresh one at offset 0.
+    pub(crate) fn open(
+        config: &DetectorConfig,
+        checkpoint: Option<Checkpoint>,
+        tick: u64,
+    ) -> Result<Self, StreamError> {
+        let (barrier, stepper, next_offset) = match checkpoint {
+            Some(Checkpoint {
+                state: TaskState::Detect { barrier, stepper },
+                next_offset,
+                ..
+            }) => (barrier, stepper, next_offset),
+            Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "detect")),
+            None => (Barrier::new(0), StepperState::default(), 0),
+        };
+        let stepper = Stepper::restore(config.clone(), EngineOptions::default(), stepper)?;
+        Ok(DetectTask {
+            barrier,
+            stepper,
+            pos: Position::new(next_offset, tick),
+            keep: config.lifecycle.sample_posts,
+        })
+    }
+
+    /// Takes one message: the barrier keeps it, and the series step through whatever every
+    /// source has now closed. Returns the posts of stale buckets (already stepped).
+    pub(crate) fn receive(&mut self, m: Closed, out: &mut Vec<Output>) -> u64 {
+        self.barrier.grow(m.sources);
+        let mut stale = self.barrier.receive(m.src, m.through, m.idle, m.buckets);
+        if let Some((through, ready)) = self.barrier.release(self.keep) {
+            stale += self.stepper.advance(through, ready, out);
+        }
+        stale
+    }
+
+    /// Every source has said it is idle (at the end of its input) and nothing waits.
+    pub(crate) fn drained(&self) -> bool {
+        self.barrier.drained()
+    }
+
+    /// The task's checkpoint.
+    pub(crate) fn checkpoint(&self, topic: &str, partition: i32) -> Checkpoint {
+        Checkpoint {
+            topic: topic.to_owned(),
+            partition,
+            next_offset: self.pos.next_offset,
+            state: TaskState::Detect {
+                barrier: self.barrier.clone(),
+                stepper: self.stepper.snapshot(),
+            },
         }
     }
 }

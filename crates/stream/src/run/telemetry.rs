@@ -26,8 +26,12 @@ pub struct RunSummary {
     pub complaints: u64,
     /// Event states published.
     pub published: u64,
+    /// Detect stage: posts of minutes that came after the minute was final (not added).
+    pub stale: u64,
     /// Partitions this process held at some point.
     pub partitions: BTreeSet<i32>,
+    /// Repartition partitions this process's detect stage held at some point.
+    pub detect_partitions: BTreeSet<i32>,
     /// Partitions restored from a checkpoint, with the offset they resumed at.
     pub restored: BTreeMap<i32, i64>,
     /// Posts counted in the detectors' final state, summed over the partitions held at the
@@ -38,6 +42,18 @@ pub struct RunSummary {
     pub first_post: Option<Instant>,
     /// When the last post arrived.
     pub last_post: Option<Instant>,
+}
+
+impl RunSummary {
+    /// The extract stage's summary with what the detect stage did (events, stale posts).
+    pub fn with_detect(self, d: RunSummary) -> RunSummary {
+        RunSummary {
+            published: d.published,
+            stale: d.stale,
+            detect_partitions: d.partitions,
+            ..self
+        }
+    }
 }
 
 /// One thing that happened in a run.
@@ -89,6 +105,20 @@ pub enum RunEvent<'a> {
     CommitFailed(&'a KafkaError),
     /// The broker answered.
     Connected,
+    /// Detect stage: posts of minutes that came after the minute was final.
+    Stale {
+        /// Posts in them.
+        posts: u64,
+    },
+    /// The detect stage's one-second timer.
+    DetectSecond {
+        /// Consumer lag of the detect stage.
+        lag: i64,
+        /// Repartition partitions assigned now.
+        assigned: usize,
+        /// Event time up to which every minute is final, oldest over the tasks held.
+        released: Option<i64>,
+    },
     /// The loop's one-second timer.
     Second {
         /// Consumer lag reported by the client's statistics.
@@ -193,6 +223,22 @@ impl<'m> Telemetry<'m> {
                 eprintln!("benglema: offset commit failed ({e}); the checkpoint covers it")
             }
             RunEvent::Connected => m.mark_connected(),
+            RunEvent::Stale { posts } => {
+                m.stale_posts.inc_by(posts);
+                s.stale += posts;
+            }
+            RunEvent::DetectSecond {
+                lag,
+                assigned,
+                released,
+            } => {
+                if let Some(r) = released {
+                    m.released.set(r);
+                }
+                m.beat();
+                m.detect_lag.set(lag);
+                m.detect_partitions.set(assigned as i64);
+            }
             RunEvent::Second {
                 lag,
                 assigned,

@@ -1,0 +1,260 @@
+//! The detect stage: a consumer group (`<group>.detect`) over the repartition topic, one
+//! [`DetectTask`] per assigned partition. Each task holds the series of the services routed
+//! to its partition; a minute is stepped once every input partition has closed it (or is
+//! idle), so each service's events are raised once, by one task, whatever the partitioning
+//! of the posts topic and however many processes run either stage.
+//!
+//! Delivery is at-least-once with stable event ids, as in the extract stage: every
+//! `checkpoint_every` the events producer is flushed, then each task's barrier and series
+//! are saved with the offset of the first message they do not cover, then offsets are
+//! committed. A replayed message overwrites what its source sent before, so nothing is
+//! counted twice.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use benglema_detect::{DetectorConfig, Output};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+
+use super::extract::commit;
+use super::group::{GroupChange, GroupContext, Shared};
+use super::task::DetectTask;
+use super::timers::Timers;
+use super::wire::Closed;
+use super::{assigned, poll_batch, EventSink, Raw, RunOptions, Stop};
+use crate::kafka::{self, TrackedProducer};
+use crate::metrics::Metrics;
+use crate::run::telemetry::{RunEvent, RunSummary, Telemetry};
+use crate::state::{Checkpoint, StateStore};
+use crate::StreamError;
+
+struct Runner<'s> {
+    opts: &'s RunOptions,
+    config: &'s DetectorConfig,
+    shared: Arc<Shared>,
+    producer: TrackedProducer,
+    store: StateStore,
+    tasks: HashMap<i32, DetectTask>,
+    revoked_at: HashMap<i32, u64>,
+    eof: BTreeSet<i32>,
+    out: Vec<Output>,
+    sink: &'s mut dyn EventSink,
+    telemetry: Telemetry<'s>,
+    timers: Timers,
+    /// When stale posts were last reported (at most one line per minute).
+    stale_reported: Option<Instant>,
+}
+
+impl Runner<'_> {
+    fn task(&mut self, partition: i32) -> Result<&mut DetectTask, StreamError> {
+        if !self.tasks.contains_key(&partition) {
+            let topic = &self.opts.settings.repartition_topic;
+            let cp = self.store.load(topic, partition)?;
+            let resumed_at = cp.as_ref().map(|c| c.next_offset);
+            let task = DetectTask::open(self.config, cp, self.timers.ticks)?;
+            self.telemetry.record(RunEvent::Started {
+                topic,
+                partition,
+                resumed_at,
+            });
+            self.tasks.insert(partition, task);
+        }
+        Ok(self.tasks.get_mut(&partition).expect("inserted above"))
+    }
+
+    fn sync_group(&mut self) -> Result<(), StreamError> {
+        for change in self.shared.take_changes() {
+            match change {
+                GroupChange::Assigned(ps) => {
+                    self.telemetry.record(RunEvent::Assigned(&ps));
+                    for p in ps {
+                        self.task(p)?;
+                    }
+                }
+                GroupChange::Failed(e) => self.telemetry.record(RunEvent::RebalanceFailed(&e)),
+                GroupChange::Revoked { partitions, epoch } => {
+                    self.telemetry.record(RunEvent::Revoked(&partitions));
+                    for p in partitions {
+                        self.tasks.remove(&p);
+                        self.eof.remove(&p);
+                        self.revoked_at.insert(p, epoch);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn publish(&mut self) -> Result<(), StreamError> {
+        for o in self.out.drain(..) {
+            let Output::Event(e) = o else { continue };
+            let json = serde_json::to_vec(&e).expect("events serialise");
+            kafka::send(
+                &self.producer,
+                &self.opts.settings.events_topic,
+                Some(e.service.as_bytes()),
+                &json,
+                None,
+            )?;
+            self.telemetry.record(RunEvent::Published(&e));
+            self.sink.event(&e)?;
+        }
+        Ok(())
+    }
+
+    fn message(&mut self, raw: Raw) -> Result<(), StreamError> {
+        let partition = raw.partition;
+        if self
+            .revoked_at
+            .get(&partition)
+            .is_some_and(|&e| raw.epoch < e)
+        {
+            return Ok(());
+        }
+        self.eof.remove(&partition);
+        let tick = self.timers.ticks;
+        if !self.task(partition)?.pos.take(raw.offset, tick) {
+            return Ok(());
+        }
+        let msg = match Closed::decode(raw.payload.as_deref().unwrap_or(&[])) {
+            Ok(m) => m,
+            Err(e) => {
+                // Not ours: say so and go on.
+                eprintln!(
+                    "benglema: detect: skipping {}/{partition}/{}: {e}",
+                    self.opts.settings.repartition_topic, raw.offset
+                );
+                return Ok(());
+            }
+        };
+        let task = self.tasks.get_mut(&partition).expect("task exists");
+        let stale = task.receive(msg, &mut self.out);
+        if stale > 0 {
+            self.telemetry.record(RunEvent::Stale { posts: stale });
+            let now = Instant::now();
+            if self
+                .stale_reported
+                .is_none_or(|t| now - t >= std::time::Duration::from_secs(60))
+            {
+                self.stale_reported = Some(now);
+                eprintln!(
+                    "benglema: detect: {stale} posts arrived for minutes already final (a \
+                     partition declared idle woke up, or a replay of counts already applied); \
+                     see benglema_detect_stale_posts"
+                );
+            }
+        }
+        self.publish()
+    }
+
+    fn checkpoint(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<(), StreamError> {
+        let dirty: Vec<i32> = self
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.pos.dirty)
+            .map(|(p, _)| *p)
+            .collect();
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        kafka::flush(&self.producer)?;
+        let topic = &self.opts.settings.repartition_topic;
+        let cps: Vec<Checkpoint> = dirty
+            .iter()
+            .map(|p| self.tasks[p].checkpoint(topic, *p))
+            .collect();
+        self.store.save(&cps)?;
+        commit(consumer, topic, &cps, &mut self.telemetry)?;
+        for p in dirty {
+            if let Some(t) = self.tasks.get_mut(&p) {
+                t.pos.dirty = false;
+            }
+        }
+        self.telemetry.record(RunEvent::Checkpointed);
+        Ok(())
+    }
+
+    /// The one-second timer; true when the input has ended and every task is drained.
+    fn second(&mut self, consumer: &BaseConsumer<GroupContext>, input_done: &AtomicBool) -> bool {
+        let assigned = assigned(consumer);
+        let bs = self.config.time.bucket_seconds;
+        let released = self
+            .tasks
+            .values()
+            .filter_map(|t| t.barrier.released())
+            .min()
+            .map(|b| b * bs);
+        self.telemetry.record(RunEvent::DetectSecond {
+            lag: self.shared.lag.load(Ordering::Relaxed),
+            assigned: assigned.len(),
+            released,
+        });
+        input_done.load(Ordering::Relaxed)
+            && !assigned.is_empty()
+            && assigned.is_subset(&self.eof)
+            && self.tasks.values().all(DetectTask::drained)
+    }
+}
+
+/// Runs the detect stage until `stop` is set, or `input_done` is set and every assigned
+/// task has heard every source say its input ended.
+pub(super) fn detect(
+    opts: &RunOptions,
+    store: StateStore,
+    sink: &mut dyn EventSink,
+    metrics: &Metrics,
+    stop: Stop<'_>,
+    input_done: &AtomicBool,
+) -> Result<RunSummary, StreamError> {
+    let s = &opts.settings;
+    let shared = Arc::new(Shared::default());
+    let group = format!("{}.detect", s.group);
+    let consumer = super::group_consumer(opts, &group, &s.repartition_topic, shared.clone())?;
+    let producer = kafka::producer(&s.client(), "events")?;
+    let mut r = Runner {
+        opts,
+        config: &opts.detector,
+        shared,
+        producer,
+        store,
+        tasks: HashMap::new(),
+        revoked_at: HashMap::new(),
+        eof: BTreeSet::new(),
+        out: Vec::new(),
+        sink,
+        telemetry: Telemetry::new(metrics),
+        timers: Timers::new(s.checkpoint_every),
+        stale_reported: None,
+    };
+    loop {
+        if stop.requested() {
+            break;
+        }
+        let (batch, event) = poll_batch(&consumer, &r.shared);
+        r.sync_group()?;
+        for raw in batch {
+            r.message(raw)?;
+        }
+        match event {
+            Some(KafkaError::PartitionEOF(p)) => {
+                r.eof.insert(p);
+            }
+            Some(e) => kafka::report_client_error(&e, "detect consumer"),
+            None => {}
+        }
+        let now = Instant::now();
+        if r.timers.tick(now) && r.second(&consumer, input_done) {
+            break;
+        }
+        if r.timers.checkpoint_due(now) {
+            r.checkpoint(&consumer)?;
+            r.timers.checkpointed();
+        }
+    }
+    r.checkpoint(&consumer)?;
+    consumer.unsubscribe();
+    Ok(r.telemetry.finish(0))
+}

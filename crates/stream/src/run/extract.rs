@@ -1,0 +1,486 @@
+//! The extract stage: a consumer group over the posts topic, one [`ExtractTask`] per
+//! assigned partition. Each message is parsed against the post contract (malformed ones are
+//! dead-lettered with the reason), read by the extractor on the rayon pool, then fed in
+//! order to its partition's tally: de-duplicated, counted into its event-time minute, or
+//! dead-lettered as late. When a task's watermark passes minutes it sends their counts to
+//! every repartition partition ([`Closed`]); a task whose partition has had no posts for
+//! the idleness timeout is first advanced to the newest watermark of the tasks in this
+//! process, then tells downstream it is idle.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use benglema_detect::{Admission, BucketCounts, DetectorConfig, Observation};
+use benglema_model::Post;
+use benglema_pipeline::analyze;
+use benglema_text::{Extractor, Reading};
+use rayon::prelude::*;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::group::{GroupChange, GroupContext, Shared};
+use super::task::ExtractTask;
+use super::timers::Timers;
+use super::wire::Closed;
+use super::{assigned, poll_batch, Raw, RunOptions, Stop, BATCH, REASON_HEADER, SOURCE_HEADER};
+use crate::kafka::{self, TrackedProducer};
+use crate::metrics::Metrics;
+use crate::run::telemetry::{RunEvent, RunSummary, Telemetry};
+use crate::state::{Checkpoint, StateStore};
+use crate::StreamError;
+
+/// A parsed and analysed post, or why the message is not a post.
+type Prepared = Result<(Post, Reading), String>;
+
+/// The stateless half of a message: parse and extract (runs on the rayon pool).
+fn prepare(extractor: &Extractor, raw: &Raw) -> Prepared {
+    let post = match raw.payload.as_deref() {
+        None => return Err("empty message (no payload)".to_owned()),
+        Some(b) => Post::parse(b).map_err(|e| e.to_string())?,
+    };
+    let a = analyze(extractor, &post);
+    Ok((post, a))
+}
+
+/// Why a post was too late to count: its bucket had closed, or lies before the first one
+/// this partition's tally opened.
+fn late_reason(post: &Post, watermark: Option<i64>, cfg: &DetectorConfig) -> String {
+    let closed = watermark
+        .and_then(|w| chrono::DateTime::from_timestamp(w, 0))
+        .map(|w| w.with_timezone(post.created_at.offset()).to_rfc3339())
+        .unwrap_or_else(|| "?".to_owned());
+    format!(
+        "late: created_at {} falls in a time bucket this partition's detector had closed or \
+         never opened (its event time had reached {closed}; allowed lateness {} s); not counted",
+        post.created_at.to_rfc3339(),
+        cfg.time.allowed_lateness_seconds
+    )
+}
+
+struct Runner<'s> {
+    opts: &'s RunOptions,
+    shared: Arc<Shared>,
+    producer: TrackedProducer,
+    store: StateStore,
+    tasks: HashMap<i32, ExtractTask>,
+    /// The epoch of each partition's latest revoke: a message polled at a lower epoch was
+    /// read for the task that revoke dropped.
+    revoked_at: HashMap<i32, u64>,
+    eof: BTreeSet<i32>,
+    /// Partitions of the posts topic (every one is a source downstream).
+    sources: u32,
+    /// Partitions of the repartition topic.
+    groups: u32,
+    telemetry: Telemetry<'s>,
+    timers: Timers,
+}
+
+impl Runner<'_> {
+    fn task(&mut self, partition: i32) -> Result<&mut ExtractTask, StreamError> {
+        if !self.tasks.contains_key(&partition) {
+            let topic = &self.opts.settings.topic;
+            let cp = self.store.load(topic, partition)?;
+            let resumed_at = cp.as_ref().map(|c| c.next_offset);
+            let task = ExtractTask::open(&self.opts.detector, cp, self.timers.ticks)?;
+            self.telemetry.record(RunEvent::Started {
+                topic,
+                partition,
+                resumed_at,
+            });
+            self.tasks.insert(partition, task);
+        }
+        Ok(self.tasks.get_mut(&partition).expect("inserted above"))
+    }
+
+    /// Acts on what the group callbacks noted during the last poll: revoked partitions lose
+    /// their task before anything polled earlier is fed; assigned ones get theirs at once,
+    /// from their checkpoint, so a partition's state is held (and its idleness timed) from
+    /// the moment it is owned, posts or not.
+    fn sync_group(&mut self) -> Result<(), StreamError> {
+        for change in self.shared.take_changes() {
+            match change {
+                GroupChange::Assigned(ps) => {
+                    self.telemetry.record(RunEvent::Assigned(&ps));
+                    for p in ps {
+                        self.task(p)?;
+                    }
+                }
+                GroupChange::Failed(e) => self.telemetry.record(RunEvent::RebalanceFailed(&e)),
+                GroupChange::Revoked { partitions, epoch } => {
+                    self.telemetry.record(RunEvent::Revoked(&partitions));
+                    for p in partitions {
+                        // Work since the last checkpoint is replayed by the next owner (this
+                        // process or another); what it sends again overwrites.
+                        self.tasks.remove(&p);
+                        self.eof.remove(&p);
+                        self.revoked_at.insert(p, epoch);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends what partition `src`'s tally closed to every repartition partition.
+    fn send_closed(
+        &mut self,
+        src: i32,
+        closed: Vec<(i64, BucketCounts)>,
+        idle: bool,
+    ) -> Result<(), StreamError> {
+        let Some(task) = self.tasks.get_mut(&src) else {
+            return Ok(());
+        };
+        let groups = self.groups;
+        let Some(mut msg) = task.closed(src, self.sources, closed, idle) else {
+            return Ok(());
+        };
+        let mut per_group: Vec<Vec<(i64, BucketCounts)>> = vec![Vec::new(); groups as usize];
+        for (b, c) in std::mem::take(&mut msg.buckets) {
+            for (g, part) in c.split(groups).into_iter().enumerate() {
+                per_group[g].push((b, part));
+            }
+        }
+        let key = src.to_string();
+        for (g, buckets) in per_group.into_iter().enumerate() {
+            let m = Closed {
+                buckets,
+                ..msg.clone()
+            };
+            kafka::send_to(
+                &self.producer,
+                &self.opts.settings.repartition_topic,
+                Some(g as i32),
+                Some(key.as_bytes()),
+                &m.encode(),
+                None,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn dead_letter(&mut self, raw: &Raw, reason: &str) -> Result<(), StreamError> {
+        let s = &self.opts.settings;
+        let source = format!("{}/{}/{}", s.topic, raw.partition, raw.offset);
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: REASON_HEADER,
+                value: Some(reason.as_bytes()),
+            })
+            .insert(Header {
+                key: SOURCE_HEADER,
+                value: Some(source.as_bytes()),
+            });
+        let payload = raw.payload.as_deref().unwrap_or(&[]);
+        let key = raw.key.as_deref();
+        kafka::send(&self.producer, &s.dlq_topic, key, payload, Some(headers))
+    }
+
+    /// Feeds a prepared batch to the tallies, in order.
+    fn feed(&mut self, batch: Vec<Raw>, prepared: Vec<Prepared>) -> Result<(), StreamError> {
+        for (raw, p) in batch.iter().zip(prepared) {
+            self.message(raw, p)?;
+        }
+        Ok(())
+    }
+
+    fn message(&mut self, raw: &Raw, prepared: Prepared) -> Result<(), StreamError> {
+        let partition = raw.partition;
+        if self
+            .revoked_at
+            .get(&partition)
+            .is_some_and(|&e| raw.epoch < e)
+        {
+            // Polled for a task a revoke has dropped since; its next owner reads it again.
+            return Ok(());
+        }
+        self.eof.remove(&partition);
+        let tick = self.timers.ticks;
+        if !self.task(partition)?.pos.take(raw.offset, tick) {
+            // Already inside the checkpoint (its commit was lost): skip.
+            return Ok(());
+        }
+        self.telemetry.record(RunEvent::Read);
+        let (post, reading) = match prepared {
+            Err(reason) => {
+                self.dead_letter(raw, &reason)?;
+                self.telemetry.record(RunEvent::Rejected);
+                return Ok(());
+            }
+            Ok(p) => p,
+        };
+        let task = self.tasks.get_mut(&partition).expect("task exists");
+        let Reading { signal, terms } = reading;
+        let term_refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+        let complaints = task.tally.stats().complaints;
+        let mut closed = Vec::new();
+        let admission = task.tally.observe(
+            Observation {
+                id: &post.id,
+                at: post.created_at.timestamp(),
+                signal: signal.as_ref(),
+                terms: &term_refs,
+            },
+            &mut closed,
+        );
+        let complaint = task.tally.stats().complaints > complaints;
+        match admission {
+            Admission::Accepted => self.telemetry.record(RunEvent::Counted { complaint }),
+            Admission::Late => {
+                let reason = late_reason(&post, task.tally.watermark(), &self.opts.detector);
+                self.dead_letter(raw, &reason)?;
+                self.telemetry.record(RunEvent::Late);
+            }
+            Admission::Duplicate => self.telemetry.record(RunEvent::Duplicate),
+        }
+        // Sends when minutes closed, or when the partition was said to be idle: downstream
+        // then waits for it again at once.
+        self.send_closed(partition, closed, false)
+    }
+
+    /// Partitions at their end without posts for the idleness timeout: advanced to the newest watermark
+    /// of the others here (a later post of theirs is then late, and dead-lettered), and
+    /// said to be idle downstream (so partitions in other processes do not wait for them).
+    fn advance_idle(&mut self) -> Result<(), StreamError> {
+        let newest = self
+            .tasks
+            .values()
+            .filter_map(|t| t.tally.watermark())
+            .max();
+        let idle_ticks = self.opts.idle_after.as_secs();
+        let tick = self.timers.ticks;
+        let idle: Vec<i32> = self
+            .tasks
+            .iter()
+            .filter(|(p, t)| {
+                // Caught up (at the end of its partition) and quiet: a partition that is
+                // merely behind has posts to read and is never idle.
+                self.eof.contains(p) && tick >= t.pos.last_tick + idle_ticks && !t.idle_sent
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        for p in idle {
+            let task = self.tasks.get_mut(&p).expect("listed above");
+            let mut closed = Vec::new();
+            if let Some(n) = newest {
+                task.tally.advance_to(n, &mut closed);
+            }
+            task.pos.dirty = true;
+            self.send_closed(p, closed, true)?;
+        }
+        Ok(())
+    }
+
+    /// End of input (`--exit-on-eof`): every tally closes what it holds and says so.
+    fn finish_input(&mut self) -> Result<(), StreamError> {
+        let ps: Vec<i32> = self.tasks.keys().copied().collect();
+        for p in ps {
+            let task = self.tasks.get_mut(&p).expect("listed above");
+            let mut closed = Vec::new();
+            task.tally.flush(&mut closed);
+            task.pos.dirty = true;
+            self.send_closed(p, closed, true)?;
+        }
+        Ok(())
+    }
+
+    /// Flush what was sent, save state, commit offsets.
+    fn checkpoint(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<(), StreamError> {
+        let dirty: Vec<i32> = self
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.pos.dirty)
+            .map(|(p, _)| *p)
+            .collect();
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        kafka::flush(&self.producer)?;
+        let topic = &self.opts.settings.topic;
+        let cps: Vec<Checkpoint> = dirty
+            .iter()
+            .map(|p| self.tasks[p].checkpoint(topic, *p))
+            .collect();
+        self.store.save(&cps)?;
+        commit(consumer, topic, &cps, &mut self.telemetry)?;
+        for p in dirty {
+            if let Some(t) = self.tasks.get_mut(&p) {
+                t.pos.dirty = false;
+            }
+        }
+        self.telemetry.record(RunEvent::Checkpointed);
+        Ok(())
+    }
+
+    /// The one-second timer: gauges, idle partitions; true when the input is read to its
+    /// end and the run should end.
+    fn second(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<bool, StreamError> {
+        let assigned = assigned(consumer);
+        let watermark = self
+            .tasks
+            .values()
+            .filter_map(|t| t.tally.watermark())
+            .min();
+        self.telemetry.record(RunEvent::Second {
+            lag: self.shared.lag.load(Ordering::Relaxed),
+            assigned: assigned.len(),
+            watermark,
+        });
+        self.advance_idle()?;
+        Ok(self.opts.exit_on_eof.load(Ordering::Relaxed)
+            && !assigned.is_empty()
+            && assigned.is_subset(&self.eof))
+    }
+
+    /// Posts counted in the state of the partitions held now.
+    fn state_posts(&self) -> u64 {
+        self.tasks.values().map(|t| t.tally.stats().posts).sum()
+    }
+}
+
+/// Commits the checkpoints' offsets (a failure is only reported: the checkpoint is what a
+/// restart resumes from, and the next owner skips the covered messages itself).
+pub(super) fn commit(
+    consumer: &BaseConsumer<GroupContext>,
+    topic: &str,
+    cps: &[Checkpoint],
+    telemetry: &mut Telemetry<'_>,
+) -> Result<(), StreamError> {
+    let mut tpl = TopicPartitionList::new();
+    for cp in cps {
+        tpl.add_partition_offset(topic, cp.partition, Offset::Offset(cp.next_offset))
+            .map_err(|e| StreamError::kafka("building the commit", e))?;
+    }
+    if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
+        telemetry.record(RunEvent::CommitFailed(&e));
+    }
+    Ok(())
+}
+
+/// Runs the extract stage until `stop` is set (or, with `exit_on_eof`, the assigned
+/// partitions are read to their end; then every open minute is closed and sent).
+pub(super) fn extract(
+    opts: &RunOptions,
+    extractor: &Extractor,
+    store: StateStore,
+    metrics: &Metrics,
+    stop: Stop<'_>,
+) -> Result<RunSummary, StreamError> {
+    let s = &opts.settings;
+    let shared = Arc::new(Shared::default());
+    let consumer = super::group_consumer(opts, &s.group, &s.topic, shared.clone())?;
+    let sources = kafka::partition_count(&consumer, &s.topic)
+        .unwrap_or(1)
+        .max(1) as u32;
+    let groups = kafka::partition_count(&consumer, &s.repartition_topic)
+        .ok_or_else(|| {
+            StreamError::Config(format!(
+                "the repartition topic {} does not exist (create it, or let run create it: \
+                 --create-topics)",
+                s.repartition_topic
+            ))
+        })?
+        .max(1) as u32;
+    let mut rc = s.client();
+    // One request in flight per connection: a source's messages to a partition keep their
+    // order, which the detect stage's barrier relies on.
+    rc.set("max.in.flight.requests.per.connection", "1");
+    let producer = kafka::producer(&rc, "repartition")?;
+    let mut r = Runner {
+        opts,
+        shared,
+        producer,
+        store,
+        tasks: HashMap::new(),
+        revoked_at: HashMap::new(),
+        eof: BTreeSet::new(),
+        sources,
+        groups,
+        telemetry: Telemetry::new(metrics),
+        timers: Timers::new(s.checkpoint_every),
+    };
+    let mut pending: Option<(Vec<Raw>, Vec<Prepared>)> = None;
+    let mut at_end = false;
+    loop {
+        if stop.requested() {
+            break;
+        }
+        let (batch, event) = poll_batch(&consumer, &r.shared);
+        r.sync_group()?;
+        r.telemetry.record(RunEvent::Polled {
+            messages: batch.len(),
+        });
+        // Pipelined: the new batch is parsed and analysed on the rayon pool while this
+        // thread feeds the previous one to the tallies, in order.
+        let mut prepared: Vec<Prepared> = Vec::new();
+        let previous = pending.take();
+        let previous_len = previous.as_ref().map_or(0, |(b, _)| b.len());
+        rayon::in_place_scope(|sc| -> Result<(), StreamError> {
+            if !batch.is_empty() {
+                let (batch, prepared) = (&batch, &mut prepared);
+                sc.spawn(move |_| {
+                    *prepared = batch
+                        .par_iter()
+                        .map(|raw| prepare(extractor, raw))
+                        .collect();
+                });
+            }
+            if let Some((b, p)) = previous {
+                r.feed(b, p)?;
+            }
+            Ok(())
+        })?;
+        let fed = previous_len > 0 || !batch.is_empty();
+        if !batch.is_empty() {
+            pending = Some((batch, prepared));
+        }
+        // Every so often, and before an end-of-partition or when the input runs dry, the
+        // tallies catch up with everything read so far; only then are the timers looked at
+        // (checkpoint, idle partitions, exit), so those always see a consistent state.
+        let now = Instant::now();
+        let idle = pending.as_ref().is_none_or(|(b, _)| b.len() < BATCH);
+        let turn = event.is_some() || idle || r.timers.turn_due(now);
+        if turn {
+            if let Some((b, p)) = pending.take() {
+                r.feed(b, p)?;
+            }
+        }
+        match event {
+            Some(KafkaError::PartitionEOF(p)) => {
+                r.eof.insert(p);
+                r.telemetry.record(RunEvent::Connected);
+            }
+            Some(e) => kafka::report_client_error(&e, "consumer"),
+            None => {}
+        }
+        if !turn {
+            continue;
+        }
+        let now = Instant::now();
+        r.timers.turned(now);
+        r.telemetry.record(RunEvent::Turned { fed });
+        if r.timers.tick(now) && r.second(&consumer)? {
+            at_end = true;
+            break;
+        }
+        if r.timers.checkpoint_due(now) {
+            r.checkpoint(&consumer)?;
+            r.timers.checkpointed();
+        }
+    }
+    if let Some((b, p)) = pending.take() {
+        r.feed(b, p)?;
+    }
+    if at_end {
+        r.finish_input()?;
+    }
+    r.checkpoint(&consumer)?;
+    kafka::flush(&r.producer)?;
+    consumer.unsubscribe();
+    let held = r.state_posts();
+    Ok(r.telemetry.finish(held))
+}
