@@ -107,6 +107,8 @@ pub struct Broker {
     /// `host:port`.
     pub addr: String,
     bin: PathBuf,
+    /// Where its SQLite database lives (persistent storage), if anywhere.
+    dir: Option<PathBuf>,
 }
 
 impl Broker {
@@ -114,6 +116,17 @@ impl Broker {
     /// not installed and `BENGLEMA_REQUIRE_BROKER` is unset. `.ci/run` installs tansu and
     /// sets that variable, so in CI a missing broker fails the test.
     pub fn start() -> Option<Broker> {
+        Self::start_in(None)
+    }
+
+    /// Like [`Broker::start`], with persistent storage: tansu's SQLite engine, in a
+    /// database under `dir`, which survives [`Broker::restart`].
+    pub fn start_persistent(dir: &Path) -> Option<Broker> {
+        std::fs::create_dir_all(dir).unwrap();
+        Self::start_in(Some(dir.to_path_buf()))
+    }
+
+    fn start_in(dir: Option<PathBuf>) -> Option<Broker> {
         let Some(bin) = tansu_binary() else {
             if std::env::var_os("BENGLEMA_REQUIRE_BROKER").is_some() {
                 panic!("tansu not found: .ci/run installs it (cargo install tansu --locked --version 0.6.0 --features dynostore,libsql)");
@@ -122,30 +135,58 @@ impl Broker {
             return None;
         };
         let port = free_port();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let log =
-            std::fs::File::create(std::env::temp_dir().join(format!("benglema-tansu-{port}.log")))
-                .unwrap();
-        let child = Command::new(&bin)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "memory://tansu/"])
+        let addr = format!("127.0.0.1:{port}");
+        let child = Self::spawn(&bin, &addr, dir.as_deref());
+        Some(Broker {
+            child,
+            addr,
+            bin,
+            dir,
+        })
+    }
+
+    fn spawn(bin: &Path, addr: &str, dir: Option<&Path>) -> Child {
+        let url = format!("tcp://{addr}");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(
+                std::env::temp_dir().join(format!("benglema-tansu-{}.log", addr.replace(':', "-"))),
+            )
+            .unwrap();
+        let mut c = Command::new(bin);
+        c.args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ]);
+        match dir {
+            // tansu reads sqlite://NAME as a path relative to its working directory.
+            Some(d) => c
+                .args(["--storage-engine", "sqlite://tansu.db"])
+                .current_dir(d),
+            None => c.args(["--storage-engine", "memory://tansu/"]),
+        };
+        let child = c
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("starting tansu");
-        let addr = format!("127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(&addr).is_err() {
+        while TcpStream::connect(addr).is_err() {
             assert!(Instant::now() < deadline, "tansu did not listen on {addr}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(Broker { child, addr, bin })
+        child
+    }
+
+    /// Kills the broker (SIGKILL) and starts it again on the same address and storage.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Self::spawn(&self.bin, &self.addr, self.dir.as_deref());
     }
 
     /// Creates a topic with `partitions` partitions.
