@@ -841,3 +841,45 @@ fn kill_9_of_either_stage_and_a_broker_restart_lose_and_duplicate_nothing() {
     drop(broker);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn bench_kafka_measures_the_bare_consumer_both_stages_and_the_extract_stage() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    let o = output_within(
+        benglema().args([
+            "bench-kafka",
+            "--brokers",
+            &broker.addr,
+            "--posts",
+            "20000",
+            "--partitions",
+            "2",
+        ]),
+        300,
+    );
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{}\n{out}", text(&o.stderr));
+    for row in [
+        "| bare rdkafka consumer",
+        "| run, both stages in one process",
+        "| extract stage alone, 1 process | 20000 |",
+        "| extract stage alone, 2 processes in one group | 20000 |",
+    ] {
+        assert!(out.contains(row), "{row} missing:\n{out}");
+    }
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("| run, both") && l.contains("| 20000 |")),
+        "{out}"
+    );
+    let per_post: f64 = out
+        .split("messages, ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no bytes per post:\n{out}"));
+    assert!(per_post > 0.0, "{out}");
+    assert!(out.contains("detect task with 68 series"), "{out}");
+}
