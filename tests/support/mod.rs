@@ -351,6 +351,6 @@ pub fn output_within(c: &mut Command, secs: u64) -> std::process::Output {
 /// Whether a run's stderr shows a non-empty partition assignment.
 pub fn got_partitions(stderr: &str) -> bool {
     stderr
-        .match_indices("partitions assigned: [")
+        .match_indices("extract: partitions assigned: [")
         .any(|(i, m)| stderr[i + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }

@@ -6,8 +6,9 @@
 //! [`crate::Stepper`] steps the series with them), so they are also what travels between the
 //! two stages of a scaled-out `run`. Counts of the same bucket from disjoint sets of posts
 //! [`merge`](BucketCounts::merge) to the counts of the union, whatever the order: sums, and
-//! for samples the `sample_posts` earliest posts by `(created_at, id)`. So how posts are
-//! spread over partitions never changes a bucket's counts.
+//! for samples the `sample_posts` earliest posts by `(created_at, id)`. So, given the same
+//! posts in a bucket, how they were spread over partitions never changes its counts (which
+//! posts a partition's tally takes as timely can depend on its order, see [`crate::Tally`]).
 
 use std::collections::BTreeMap;
 
@@ -66,8 +67,8 @@ impl ServiceCounts {
     /// Adds the counts of other posts of the same bucket.
     pub fn merge(&mut self, other: ServiceCounts, keep: usize) {
         self.discovered |= other.discovered;
-        self.complaints += other.complaints;
-        self.recoveries += other.recoveries;
+        self.complaints = self.complaints.saturating_add(other.complaints);
+        self.recoveries = self.recoveries.saturating_add(other.recoveries);
         add(&mut self.symptoms, other.symptoms);
         add(&mut self.terms, other.terms);
         for s in other.samples {
@@ -78,7 +79,8 @@ impl ServiceCounts {
 
 fn add(into: &mut BTreeMap<String, u64>, from: BTreeMap<String, u64>) {
     for (k, v) in from {
-        *into.entry(k).or_default() += v;
+        let n = into.entry(k).or_default();
+        *n = n.saturating_add(v);
     }
 }
 
@@ -98,8 +100,8 @@ pub struct BucketCounts {
 impl BucketCounts {
     /// Adds the counts of other posts of the same bucket (see the module documentation).
     pub fn merge(&mut self, other: BucketCounts, keep: usize) {
-        self.posts += other.posts;
-        self.complaint_posts += other.complaint_posts;
+        self.posts = self.posts.saturating_add(other.posts);
+        self.complaint_posts = self.complaint_posts.saturating_add(other.complaint_posts);
         for (name, c) in other.services {
             match self.services.get_mut(&name) {
                 Some(mine) => mine.merge(c, keep),

@@ -29,7 +29,7 @@ mod model;
 mod series;
 mod tally;
 
-pub use barrier::Barrier;
+pub use barrier::{Barrier, Closing, Received};
 pub use baseline::{Baseline, Forecast, Season};
 pub use bocpd::{Bocpd, BocpdConfig};
 pub use config::{

@@ -4,7 +4,7 @@
 //! closes them as its watermark (the newest event time seen minus the allowed lateness)
 //! passes their end. A post whose bucket is already closed is *late*: counted, not added. A
 //! post id seen within the lateness horizon is a *duplicate*: counted, not added. The first
-//! post opens the first bucket; a post before it is late.
+//! post opens the buckets from the allowed lateness before it; a post before that is late.
 //!
 //! A tally knows nothing of series: what it closes goes to a [`crate::Stepper`], in the same
 //! process (the [`crate::Engine`]) or, in a scaled-out `run`, one tally per input partition
@@ -110,7 +110,7 @@ impl Tally {
                 .chain(sig.also.iter().filter(|a| !sig.related.contains(a)));
             for service in services {
                 let sc = bucket.services.entry(service.clone()).or_default();
-                sc.discovered = sig.discovered;
+                sc.discovered |= sig.discovered;
                 match kind {
                     SignalKind::Complaint => {
                         sc.complaints += 1;
@@ -134,7 +134,10 @@ impl Tally {
         if st.max_seen.is_none_or(|m| obs.at > m) {
             st.max_seen = Some(obs.at);
             if st.next_bucket.is_none() {
-                st.next_bucket = Some(b);
+                // The first post opens the buckets the allowed lateness reaches back to, so
+                // a post a little older than the first is not late (whichever partition
+                // the first post went to).
+                st.next_bucket = Some((obs.at - self.lateness).div_euclid(self.bucket_seconds));
             }
             self.advance_to(obs.at - self.lateness, closed);
         }

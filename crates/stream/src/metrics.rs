@@ -166,7 +166,7 @@ impl Metrics {
         );
         registry.register(
             "detect_stale_posts",
-            "Detect stage: posts of minutes that arrived after the minute was final (not added)",
+            "Detect stage: posts of minutes that arrived after the minute was final, not added (replays of counts already applied, or a partition declared idle that woke up with older posts)",
             m.stale_posts.clone(),
         );
         registry.register(

@@ -196,6 +196,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .settings(args.state.clone(), args.checkpoint_seconds)?;
     let mut embedded = None;
     let mut feeder = None;
+    if settings.is_none() && !matches!(args.role, RoleArg::Both) {
+        anyhow::bail!(
+            "--role extract|detect needs --brokers: the embedded demo runs both stages in one process"
+        );
+    }
+    if settings.is_none() && args.repartition_topic.is_some() {
+        anyhow::bail!(
+            "--repartition-topic needs --brokers: the embedded demo makes its own topics"
+        );
+    }
     if settings.is_some() && !args.input.is_empty() {
         anyhow::bail!(
             "--input feeds the embedded cluster only; to load files into your cluster, use `benglema produce --brokers ... --input ...`"

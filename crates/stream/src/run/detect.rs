@@ -40,12 +40,14 @@ struct Runner<'s> {
     tasks: HashMap<i32, DetectTask>,
     revoked_at: HashMap<i32, u64>,
     eof: BTreeSet<i32>,
+    /// The group has given this member its partitions (possibly none).
+    joined: bool,
     out: Vec<Output>,
     sink: &'s mut dyn EventSink,
     telemetry: Telemetry<'s>,
     timers: Timers,
-    /// When stale posts were last reported (at most one line per minute).
-    stale_reported: Option<Instant>,
+    /// When stale posts or a gap were last reported (at most one line per minute).
+    reported: Option<Instant>,
 }
 
 impl Runner<'_> {
@@ -69,6 +71,7 @@ impl Runner<'_> {
         for change in self.shared.take_changes() {
             match change {
                 GroupChange::Assigned(ps) => {
+                    self.joined = true;
                     self.telemetry.record(RunEvent::Assigned(&ps));
                     for p in ps {
                         self.task(p)?;
@@ -130,20 +133,31 @@ impl Runner<'_> {
                 return Ok(());
             }
         };
+        let src = msg.src;
         let task = self.tasks.get_mut(&partition).expect("task exists");
-        let stale = task.receive(msg, &mut self.out);
-        if stale > 0 {
-            self.telemetry.record(RunEvent::Stale { posts: stale });
-            let now = Instant::now();
-            if self
-                .stale_reported
-                .is_none_or(|t| now - t >= std::time::Duration::from_secs(60))
-            {
-                self.stale_reported = Some(now);
+        let r = task.receive(msg, &mut self.out);
+        if r.stale > 0 {
+            self.telemetry.record(RunEvent::Stale { posts: r.stale });
+        }
+        let now = Instant::now();
+        let due = self
+            .reported
+            .is_none_or(|t| now - t >= std::time::Duration::from_secs(60));
+        if (r.gap || r.stale > 0) && due {
+            self.reported = Some(now);
+            if r.gap {
                 eprintln!(
-                    "benglema: detect: {stale} posts arrived for minutes already final (a \
-                     partition declared idle woke up, or a replay of counts already applied); \
-                     see benglema_detect_stale_posts"
+                    "benglema: detect: {}/{partition}: a message of posts partition {src} is \
+                     missing (a delivery that failed; that extract process stops at its next \
+                     checkpoint): waiting for its replay, and refusing the ones after it",
+                    self.opts.settings.repartition_topic
+                );
+            } else {
+                eprintln!(
+                    "benglema: detect: {} posts arrived for minutes already final (a replay of \
+                     counts already applied, or a partition declared idle woke up with older \
+                     posts); see benglema_detect_stale_posts_total",
+                    r.stale
                 );
             }
         }
@@ -193,7 +207,7 @@ impl Runner<'_> {
             released,
         });
         input_done.load(Ordering::Relaxed)
-            && !assigned.is_empty()
+            && self.joined
             && assigned.is_subset(&self.eof)
             && self.tasks.values().all(DetectTask::drained)
     }
@@ -223,11 +237,12 @@ pub(super) fn detect(
         tasks: HashMap::new(),
         revoked_at: HashMap::new(),
         eof: BTreeSet::new(),
+        joined: false,
         out: Vec::new(),
         sink,
-        telemetry: Telemetry::new(metrics),
+        telemetry: Telemetry::new(metrics, "detect"),
         timers: Timers::new(s.checkpoint_every),
-        stale_reported: None,
+        reported: None,
     };
     loop {
         if stop.requested() {

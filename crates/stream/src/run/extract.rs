@@ -71,6 +71,8 @@ struct Runner<'s> {
     /// read for the task that revoke dropped.
     revoked_at: HashMap<i32, u64>,
     eof: BTreeSet<i32>,
+    /// The group has given this member its partitions (possibly none).
+    joined: bool,
     /// Partitions of the posts topic (every one is a source downstream).
     sources: u32,
     /// Partitions of the repartition topic.
@@ -104,6 +106,8 @@ impl Runner<'_> {
         for change in self.shared.take_changes() {
             match change {
                 GroupChange::Assigned(ps) => {
+                    // Even an empty assignment (more members than partitions) is an answer.
+                    self.joined = true;
                     self.telemetry.record(RunEvent::Assigned(&ps));
                     for p in ps {
                         self.task(p)?;
@@ -131,12 +135,13 @@ impl Runner<'_> {
         src: i32,
         closed: Vec<(i64, BucketCounts)>,
         idle: bool,
+        done: bool,
     ) -> Result<(), StreamError> {
         let Some(task) = self.tasks.get_mut(&src) else {
             return Ok(());
         };
         let groups = self.groups;
-        let Some(mut msg) = task.closed(src, self.sources, closed, idle) else {
+        let Some(mut msg) = task.closed(src, self.sources, closed, idle, done) else {
             return Ok(());
         };
         let mut per_group: Vec<Vec<(i64, BucketCounts)>> = vec![Vec::new(); groups as usize];
@@ -239,7 +244,7 @@ impl Runner<'_> {
         }
         // Sends when minutes closed, or when the partition was said to be idle: downstream
         // then waits for it again at once.
-        self.send_closed(partition, closed, false)
+        self.send_closed(partition, closed, false, false)
     }
 
     /// Partitions at their end without posts for the idleness timeout: advanced to the newest watermark
@@ -270,12 +275,14 @@ impl Runner<'_> {
                 task.tally.advance_to(n, &mut closed);
             }
             task.pos.dirty = true;
-            self.send_closed(p, closed, true)?;
+            self.send_closed(p, closed, true, false)?;
         }
         Ok(())
     }
 
-    /// End of input (`--exit-on-eof`): every tally closes what it holds and says so.
+    /// End of input (`--exit-on-eof`): every tally closes what it holds and says so. The
+    /// flushed state is checkpointed: the stream has ended for good, and a later run over
+    /// more posts takes those of the flushed minutes as late.
     fn finish_input(&mut self) -> Result<(), StreamError> {
         let ps: Vec<i32> = self.tasks.keys().copied().collect();
         for p in ps {
@@ -283,7 +290,7 @@ impl Runner<'_> {
             let mut closed = Vec::new();
             task.tally.flush(&mut closed);
             task.pos.dirty = true;
-            self.send_closed(p, closed, true)?;
+            self.send_closed(p, closed, true, true)?;
         }
         Ok(())
     }
@@ -332,7 +339,7 @@ impl Runner<'_> {
         });
         self.advance_idle()?;
         Ok(self.opts.exit_on_eof.load(Ordering::Relaxed)
-            && !assigned.is_empty()
+            && self.joined
             && assigned.is_subset(&self.eof))
     }
 
@@ -373,18 +380,12 @@ pub(super) fn extract(
     let s = &opts.settings;
     let shared = Arc::new(Shared::default());
     let consumer = super::group_consumer(opts, &s.group, &s.topic, shared.clone())?;
-    let sources = kafka::partition_count(&consumer, &s.topic)
-        .unwrap_or(1)
-        .max(1) as u32;
-    let groups = kafka::partition_count(&consumer, &s.repartition_topic)
-        .ok_or_else(|| {
-            StreamError::Config(format!(
-                "the repartition topic {} does not exist (create it, or let run create it: \
-                 --create-topics)",
-                s.repartition_topic
-            ))
-        })?
-        .max(1) as u32;
+    let Some(sources) = super::wait_for_partitions(&consumer, &s.topic, stop) else {
+        return Ok(RunSummary::default());
+    };
+    let Some(groups) = super::wait_for_partitions(&consumer, &s.repartition_topic, stop) else {
+        return Ok(RunSummary::default());
+    };
     let mut rc = s.client();
     // One request in flight per connection: a source's messages to a partition keep their
     // order, which the detect stage's barrier relies on.
@@ -398,9 +399,10 @@ pub(super) fn extract(
         tasks: HashMap::new(),
         revoked_at: HashMap::new(),
         eof: BTreeSet::new(),
+        joined: false,
         sources,
         groups,
-        telemetry: Telemetry::new(metrics),
+        telemetry: Telemetry::new(metrics, "extract"),
         timers: Timers::new(s.checkpoint_every),
     };
     let mut pending: Option<(Vec<Raw>, Vec<Prepared>)> = None;

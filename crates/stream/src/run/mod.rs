@@ -66,7 +66,10 @@ pub struct RunOptions {
     /// Detector parameters.
     pub detector: DetectorConfig,
     /// Once set, stop as soon as every assigned partition is read to its end (tests,
-    /// catch-up jobs, the embedded demo after its feeder finished).
+    /// one-off replays of a finished topic, the embedded demo after its feeder finished).
+    /// The extract stage then closes every open minute and checkpoints that: the stream has
+    /// ended for good, and a later run over more posts takes those of the closed minutes
+    /// as late.
     pub exit_on_eof: Arc<AtomicBool>,
     /// A partition without posts for this long (whole seconds) is advanced to the others'
     /// watermark.
@@ -173,6 +176,34 @@ impl<'a> Stop<'a> {
     /// A stop was asked for.
     pub(crate) fn requested(&self) -> bool {
         self.outer.load(Ordering::Relaxed) || self.inner.is_some_and(|i| i.load(Ordering::Relaxed))
+    }
+}
+
+/// The partition count of `topic`, waiting (and saying so once) while it does not exist;
+/// `None` when stopped first.
+pub(crate) fn wait_for_partitions(
+    consumer: &BaseConsumer<GroupContext>,
+    topic: &str,
+    stop: Stop<'_>,
+) -> Option<u32> {
+    let mut said = false;
+    loop {
+        if let Some(n) = kafka::partition_count(consumer, topic) {
+            return Some(n.max(1) as u32);
+        }
+        if !said {
+            eprintln!(
+                "benglema: topic {topic} does not exist yet; waiting for it (create it, or \
+                 produce to it; run creates its own topics unless the cluster cannot)"
+            );
+            said = true;
+        }
+        for _ in 0..20 {
+            if stop.requested() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -289,6 +320,9 @@ pub fn run(
             let halt = AtomicBool::new(false);
             std::thread::scope(|sc| {
                 let ex = sc.spawn(|| {
+                    // However the extract stage ends (an error, a panic, a stop), the detect
+                    // stage stops too, unless the input ended and it is to drain it.
+                    let guard = Halt(&halt);
                     let r = extract::extract(
                         opts,
                         extractor,
@@ -298,9 +332,7 @@ pub fn run(
                     );
                     if r.is_ok() && opts.exit_on_eof.load(Ordering::SeqCst) {
                         input_done.store(true, Ordering::SeqCst);
-                    } else {
-                        // Stopped or failed: the detect stage stops too.
-                        halt.store(true, Ordering::SeqCst);
+                        std::mem::forget(guard);
                     }
                     r
                 });
@@ -320,5 +352,14 @@ pub fn run(
                 Ok(e.with_detect(d))
             })
         }
+    }
+}
+
+/// Sets its flag when dropped.
+struct Halt<'a>(&'a AtomicBool);
+
+impl Drop for Halt<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
     }
 }

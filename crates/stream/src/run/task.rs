@@ -10,8 +10,8 @@
 //! since their last checkpoint.
 
 use benglema_detect::{
-    Barrier, BucketCounts, DetectorConfig, EngineOptions, Output, Stepper, StepperState, Tally,
-    TallyState,
+    Barrier, BucketCounts, DetectorConfig, EngineOptions, Output, Received, Stepper, StepperState,
+    Tally, TallyState,
 };
 
 use crate::run::wire::Closed;
@@ -88,7 +88,8 @@ impl ExtractTask {
         };
         let tally = Tally::restore(config, state)?;
         Ok(ExtractTask {
-            sent_through: None,
+            // What the checkpoint covers was sent and acknowledged before it was saved.
+            sent_through: tally.through(),
             tally,
             pos: Position::new(next_offset, tick),
             idle_sent: false,
@@ -96,25 +97,29 @@ impl ExtractTask {
     }
 
     /// What to send downstream after the tally closed `closed` (nothing when neither the
-    /// closed point moved nor a bucket closed, unless the idle flag changes).
+    /// closed point moved nor a bucket closed, unless the idle or done flag changes).
     pub(crate) fn closed(
         &mut self,
         src: i32,
         sources: u32,
         closed: Vec<(i64, BucketCounts)>,
         idle: bool,
+        done: bool,
     ) -> Option<Closed> {
         let through = self.tally.through();
-        if closed.is_empty() && through == self.sent_through && idle == self.idle_sent {
+        if closed.is_empty() && through == self.sent_through && idle == self.idle_sent && !done {
             return None;
         }
+        let from = self.sent_through;
         self.sent_through = through;
         self.idle_sent = idle;
         Some(Closed {
             src,
             sources,
+            from,
             through,
             idle,
+            done,
             buckets: closed,
         })
     }
@@ -166,17 +171,17 @@ impl DetectTask {
     }
 
     /// Takes one message: the barrier keeps it, and the series step through whatever every
-    /// source has now closed. Returns the posts of stale buckets (already stepped).
-    pub(crate) fn receive(&mut self, m: Closed, out: &mut Vec<Output>) -> u64 {
+    /// source has now closed.
+    pub(crate) fn receive(&mut self, m: Closed, out: &mut Vec<Output>) -> Received {
         self.barrier.grow(m.sources);
-        let mut stale = self.barrier.receive(m.src, m.through, m.idle, m.buckets);
+        let mut r = self.barrier.receive(m.closing());
         if let Some((through, ready)) = self.barrier.release(self.keep) {
-            stale += self.stepper.advance(through, ready, out);
+            r.stale += self.stepper.advance(through, ready, out);
         }
-        stale
+        r
     }
 
-    /// Every source has said it is idle (at the end of its input) and nothing waits.
+    /// Every source has said its input ended and nothing waits.
     pub(crate) fn drained(&self) -> bool {
         self.barrier.drained()
     }

@@ -133,16 +133,19 @@ pub enum RunEvent<'a> {
 /// Where run events go.
 pub struct Telemetry<'m> {
     metrics: &'m Metrics,
+    /// The stage whose events these are (`extract`, `detect`), for the log.
+    stage: &'static str,
     summary: RunSummary,
     /// `(when, posts)` at the last one-second timer, for the rate.
     rate_mark: (Instant, u64),
 }
 
 impl<'m> Telemetry<'m> {
-    /// Records into `metrics` and a fresh summary.
-    pub fn new(metrics: &'m Metrics) -> Self {
+    /// Records into `metrics` and a fresh summary; log lines name `stage`.
+    pub fn new(metrics: &'m Metrics, stage: &'static str) -> Self {
         Telemetry {
             metrics,
+            stage,
             summary: RunSummary::default(),
             rate_mark: (Instant::now(), 0),
         }
@@ -209,18 +212,25 @@ impl<'m> Telemetry<'m> {
                     s.restored.insert(partition, at);
                 }
             }
-            RunEvent::Assigned(ps) => eprintln!("benglema: partitions assigned: {ps:?}"),
+            RunEvent::Assigned(ps) => {
+                eprintln!("benglema: {}: partitions assigned: {ps:?}", self.stage)
+            }
             RunEvent::Revoked(ps) => {
                 if !ps.is_empty() {
-                    eprintln!("benglema: partitions revoked: {ps:?}");
+                    eprintln!("benglema: {}: partitions revoked: {ps:?}", self.stage);
                 }
             }
-            RunEvent::RebalanceFailed(e) => eprintln!("benglema: rebalance failed: {e}"),
+            RunEvent::RebalanceFailed(e) => {
+                eprintln!("benglema: {}: rebalance failed: {e}", self.stage)
+            }
             RunEvent::Checkpointed => {
                 m.checkpoints.inc();
             }
             RunEvent::CommitFailed(e) => {
-                eprintln!("benglema: offset commit failed ({e}); the checkpoint covers it")
+                eprintln!(
+                    "benglema: {}: offset commit failed ({e}); the checkpoint covers it",
+                    self.stage
+                )
             }
             RunEvent::Connected => m.mark_connected(),
             RunEvent::Stale { posts } => {
