@@ -889,7 +889,7 @@ fn bench_kafka_measures_the_bare_consumer_both_stages_and_the_extract_stage() {
         "| bare rdkafka consumer",
         "| run, both stages in one process",
         "| extract stage alone, 1 process | 20000 |",
-        "| extract stage alone, 2 processes in one group | 20000 |",
+        "| extract stage alone, 2 processes in one group | 20000",
     ] {
         assert!(out.contains(row), "{row} missing:\n{out}");
     }

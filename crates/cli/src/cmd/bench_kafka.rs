@@ -87,11 +87,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let metrics = Metrics::new();
 
     // Both stages in one process, as `run` runs by default.
-    let both = Stage::run(&settings, &ex, &metrics, "both", Role::Both, 1)?;
+    let both = Stage::run(&settings, &ex, &metrics, "both", Role::Both, 1, sent)?;
     // The extract stage alone, in one process and in two (a group of two consumers).
-    let one = Stage::run(&settings, &ex, &metrics, "extract1", Role::Extract, 1)?;
+    let one = Stage::run(&settings, &ex, &metrics, "extract1", Role::Extract, 1, sent)?;
     let two = (args.partitions >= 2)
-        .then(|| Stage::run(&settings, &ex, &metrics, "extract2", Role::Extract, 2))
+        .then(|| Stage::run(&settings, &ex, &metrics, "extract2", Role::Extract, 2, sent))
         .transpose()?;
     // What the repartition topic carries per post.
     let rp = bare_read(
@@ -126,8 +126,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bare.per_second()
     );
     let row = |what: &str, s: &Stage| -> anyhow::Result<()> {
+        let reread = if s.read > s.posts {
+            format!(" ({} read: a rebalance moved partitions mid-run)", s.read)
+        } else {
+            String::new()
+        };
         super::outln!(
-            "| {what} | {} | {:.2} | {:.0} | {:.2} |",
+            "| {what} | {}{reread} | {:.2} | {:.0} | {:.2} |",
             s.posts,
             s.seconds,
             s.rate(),
@@ -167,7 +172,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// One timed run of the stages over the benchmark topic.
 struct Stage {
+    /// Posts in the topic (what the members cover together).
     posts: u64,
+    /// Messages read, replays after a rebalance included.
+    read: u64,
     seconds: f64,
     /// Seconds from the extract stage's last post to the end of the run.
     tail: f64,
@@ -176,6 +184,7 @@ struct Stage {
 }
 
 impl Stage {
+    /// Distinct posts per second, first message to last.
     fn rate(&self) -> f64 {
         self.posts as f64 / self.seconds.max(1e-9)
     }
@@ -189,6 +198,7 @@ impl Stage {
         name: &str,
         role: Role,
         processes: usize,
+        sent: u64,
     ) -> anyhow::Result<Stage> {
         let mut settings = base.clone();
         settings.group = format!("{}-{name}", base.group);
@@ -228,13 +238,13 @@ impl Stage {
                 .collect();
             handles.into_iter().map(|h| h.join()).collect()
         });
-        let (mut posts, mut events) = (0, 0);
+        let (mut read, mut events) = (0, 0);
         let (mut first, mut last, mut end): (Option<Instant>, Option<Instant>, Option<Instant>) =
             (None, None, None);
         for r in results {
             let (summary, ev, done) = r.map_err(|_| anyhow::anyhow!("a benchmark run panicked"))?;
             let summary = summary?;
-            posts += summary.posts;
+            read += summary.posts;
             events += ev;
             first = match (first, summary.first_post) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -252,7 +262,8 @@ impl Stage {
             _ => 0.0,
         };
         Ok(Stage {
-            posts,
+            posts: sent,
+            read,
             seconds,
             tail,
             events,

@@ -129,19 +129,14 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Sends what partition `src`'s tally closed to every repartition partition.
-    fn send_closed(
-        &mut self,
-        src: i32,
-        closed: Vec<(i64, BucketCounts)>,
-        idle: bool,
-        done: bool,
-    ) -> Result<(), StreamError> {
+    /// Sends what partition `src`'s tally closed since the last message to every
+    /// repartition partition.
+    fn send_closed(&mut self, src: i32, idle: bool, done: bool) -> Result<(), StreamError> {
         let Some(task) = self.tasks.get_mut(&src) else {
             return Ok(());
         };
         let groups = self.groups;
-        let Some(mut msg) = task.closed(src, self.sources, closed, idle, done) else {
+        let Some(mut msg) = task.closed(src, self.sources, idle, done) else {
             return Ok(());
         };
         let mut per_group: Vec<Vec<(i64, BucketCounts)>> = vec![Vec::new(); groups as usize];
@@ -222,7 +217,7 @@ impl Runner<'_> {
         let Reading { signal, terms } = reading;
         let term_refs: Vec<&str> = terms.iter().map(String::as_str).collect();
         let complaints = task.tally.stats().complaints;
-        let mut closed = Vec::new();
+        task.fed = true;
         let admission = task.tally.observe(
             Observation {
                 id: &post.id,
@@ -230,7 +225,7 @@ impl Runner<'_> {
                 signal: signal.as_ref(),
                 terms: &term_refs,
             },
-            &mut closed,
+            &mut task.unsent,
         );
         let complaint = task.tally.stats().complaints > complaints;
         match admission {
@@ -242,9 +237,22 @@ impl Runner<'_> {
             }
             Admission::Duplicate => self.telemetry.record(RunEvent::Duplicate),
         }
-        // Sends when minutes closed, or when the partition was said to be idle: downstream
-        // then waits for it again at once.
-        self.send_closed(partition, closed, false, false)
+        Ok(())
+    }
+
+    /// Sends what every task closed since its last message, at the end of a loop turn (so a
+    /// catch-up closing many minutes a second sends a few messages, not one per minute); a
+    /// partition said to be idle that has had a post since is said to be awake.
+    fn send_all(&mut self) -> Result<(), StreamError> {
+        let ps: Vec<(i32, bool)> = self
+            .tasks
+            .iter()
+            .map(|(p, t)| (*p, t.idle_sent && !t.fed))
+            .collect();
+        for (p, idle) in ps {
+            self.send_closed(p, idle, false)?;
+        }
+        Ok(())
     }
 
     /// Partitions at their end without posts for the idleness timeout: advanced to the newest watermark
@@ -270,12 +278,11 @@ impl Runner<'_> {
             .collect();
         for p in idle {
             let task = self.tasks.get_mut(&p).expect("listed above");
-            let mut closed = Vec::new();
             if let Some(n) = newest {
-                task.tally.advance_to(n, &mut closed);
+                task.tally.advance_to(n, &mut task.unsent);
             }
             task.pos.dirty = true;
-            self.send_closed(p, closed, true, false)?;
+            self.send_closed(p, true, false)?;
         }
         Ok(())
     }
@@ -287,16 +294,16 @@ impl Runner<'_> {
         let ps: Vec<i32> = self.tasks.keys().copied().collect();
         for p in ps {
             let task = self.tasks.get_mut(&p).expect("listed above");
-            let mut closed = Vec::new();
-            task.tally.flush(&mut closed);
+            task.tally.flush(&mut task.unsent);
             task.pos.dirty = true;
-            self.send_closed(p, closed, true, true)?;
+            self.send_closed(p, true, true)?;
         }
         Ok(())
     }
 
-    /// Flush what was sent, save state, commit offsets.
+    /// Send what is unsent and flush it, save state, commit offsets.
     fn checkpoint(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<(), StreamError> {
+        self.send_all()?;
         let dirty: Vec<i32> = self
             .tasks
             .iter()
@@ -462,6 +469,7 @@ pub(super) fn extract(
         if !turn {
             continue;
         }
+        r.send_all()?;
         let now = Instant::now();
         r.timers.turned(now);
         r.telemetry.record(RunEvent::Turned { fed });
@@ -477,6 +485,7 @@ pub(super) fn extract(
     if let Some((b, p)) = pending.take() {
         r.feed(b, p)?;
     }
+    r.send_all()?;
     if at_end {
         r.finish_input()?;
     }

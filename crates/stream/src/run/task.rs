@@ -66,8 +66,12 @@ pub(crate) struct ExtractTask {
     pub(crate) pos: Position,
     /// The closed point last sent downstream.
     sent_through: Option<i64>,
-    /// Downstream was told this partition is idle, and no post has come since.
+    /// Downstream was told this partition is idle.
     pub(crate) idle_sent: bool,
+    /// Closed minutes not sent yet (sent together, once per loop turn).
+    pub(crate) unsent: Vec<(i64, BucketCounts)>,
+    /// A post came since the last message sent.
+    pub(crate) fed: bool,
 }
 
 impl ExtractTask {
@@ -93,19 +97,22 @@ impl ExtractTask {
             tally,
             pos: Position::new(next_offset, tick),
             idle_sent: false,
+            unsent: Vec::new(),
+            fed: false,
         })
     }
 
-    /// What to send downstream after the tally closed `closed` (nothing when neither the
-    /// closed point moved nor a bucket closed, unless the idle or done flag changes).
+    /// What to send downstream: the unsent closed minutes (nothing when neither the closed
+    /// point moved nor a bucket closed, unless the idle or done flag changes).
     pub(crate) fn closed(
         &mut self,
         src: i32,
         sources: u32,
-        closed: Vec<(i64, BucketCounts)>,
         idle: bool,
         done: bool,
     ) -> Option<Closed> {
+        let closed = std::mem::take(&mut self.unsent);
+        self.fed = false;
         let through = self.tally.through();
         if closed.is_empty() && through == self.sent_through && idle == self.idle_sent && !done {
             return None;
