@@ -1,9 +1,10 @@
 //! # benglema-pipeline
 //!
 //! The one path every post takes, whatever it came from (a Kafka topic in `run`, an archive
-//! in `backtest`): the complaint extractor, then the detection engine. [`Detector`] owns
-//! both; because the engine is pure and its state snapshots, replaying the same posts
-//! through a `Detector` gives the same events wherever it runs.
+//! in `backtest`): the complaint extractor ([`analyze`]), then the detection engine.
+//! [`Detector`] owns both, for `backtest`; `run` feeds what [`analyze`] reads to the
+//! engine's two halves in its two stages. Because the engine is pure and its state
+//! snapshots, replaying the same posts gives the same events wherever it runs.
 
 use benglema_detect::{
     Admission, DetectError, DetectorConfig, Engine, EngineOptions, EngineState, Observation, Output,
@@ -18,8 +19,8 @@ pub struct Processed {
     pub admission: Admission,
     /// The extractor's signal.
     pub signal: Option<Signal>,
-    /// The engine counted the post as a complaint (a discovered name it has not admitted
-    /// is not counted).
+    /// The engine counted the post as a complaint (a complaint about a discovered name
+    /// counts here whether or not the name is admitted when its minute closes).
     pub complaint: bool,
 }
 
