@@ -255,9 +255,10 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Partitions at their end without posts for the idleness timeout: advanced to the newest watermark
-    /// of the others here (a later post of theirs is then late, and dead-lettered), and
-    /// said to be idle downstream (so partitions in other processes do not wait for them).
+    /// Partitions at their end without posts for the idleness timeout: advanced to the
+    /// newest watermark of the others here (a later post of theirs is then late, and
+    /// dead-lettered), and said to be idle downstream (so partitions in other processes do
+    /// not wait for them).
     fn advance_idle(&mut self) -> Result<(), StreamError> {
         let newest = self
             .tasks
