@@ -408,18 +408,43 @@ fn the_embedded_cluster_runs_the_detector_over_tcp_and_matches_backtest() {
     let posts = small_history(&dir);
     let expected = backtest_events(&posts, &dir.join("bt"));
     let csv = dir.join("events.csv");
+    let robot = Recorder::start();
     let o = output_within(
         benglema()
             .args(["run", "--speed", "1000000", "--input"])
             .arg(&posts)
             .arg("--events-csv")
-            .arg(&csv),
+            .arg(&csv)
+            .args(["--alert-wecom", &format!("{}/wecom?key=k", robot.base)])
+            .args(["--alert-webhook", &format!("{}/hook", robot.base)])
+            .args(["--public-url", "https://status.example.com"]),
         180,
     );
     let err = text(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("in-process Kafka cluster at"), "{err}");
     assert_eq!(opened(&text(&o.stdout)), expected, "{err}");
+    // Every opened event reached both chats (with its resolve when it resolved).
+    let got = robot.requests();
+    let hooks: Vec<serde_json::Value> = got
+        .iter()
+        .filter(|r| r.0 == "/hook")
+        .map(|r| serde_json::from_str(&r.1).unwrap())
+        .collect();
+    let opened_ids: BTreeSet<String> = hooks
+        .iter()
+        .filter(|e| e["status"] == "open")
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    let want: BTreeSet<String> = expected.iter().map(|e| e.0.clone()).collect();
+    assert_eq!(opened_ids, want, "{err}");
+    let wecom: Vec<&(String, String)> = got.iter().filter(|r| r.0 == "/wecom?key=k").collect();
+    assert_eq!(wecom.len(), hooks.len(), "{got:?}");
+    assert!(
+        wecom.iter().any(|r| r.1.contains("微信 疑似故障")
+            && r.1.contains("https://status.example.com/service/")),
+        "{wecom:?}"
+    );
     let header = std::fs::read_to_string(&csv).unwrap();
     assert!(
         header.starts_with("event_id,service,status,started_at"),

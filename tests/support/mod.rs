@@ -354,3 +354,76 @@ pub fn got_partitions(stderr: &str) -> bool {
         .match_indices("extract: partitions assigned: [")
         .any(|(i, m)| stderr[i + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
+
+/// A minimal HTTP/1.1 server on loopback that answers every POST with `{"errcode":0}` and
+/// records `(path, body)`; for the chat-alert tests (robots are HTTP endpoints).
+pub struct Recorder {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+impl Recorder {
+    /// Starts it on a free port, serving on background threads for the life of the test.
+    pub fn start() -> Recorder {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
+        let s = seen.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let s = s.clone();
+                std::thread::spawn(move || serve_one(conn, &s));
+            }
+        });
+        Recorder { base, seen }
+    }
+
+    /// What was posted so far.
+    pub fn requests(&self) -> Vec<(String, String)> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn serve_one(conn: TcpStream, seen: &std::sync::Mutex<Vec<(String, String)>>) {
+    use std::io::{Read, Write};
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut out = conn;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
+        let mut length = 0usize;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0u8; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        seen.lock()
+            .unwrap()
+            .push((path, String::from_utf8_lossy(&body).into_owned()));
+        let answer = "{\"errcode\":0}";
+        let _ = write!(
+            out,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+    }
+}

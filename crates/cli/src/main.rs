@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// The streaming detector on Kafka (with no --brokers: an in-process cluster fed with the
     /// bundled labelled history).
-    Run(cmd::run::Args),
+    Run(Box<cmd::run::Args>),
     /// Load post files (or the bundled history) into a Kafka topic.
     Produce(cmd::produce::Args),
     /// Write events (events topic or JSONL) as CSV, JSONL or Parquet, latest state per id.
@@ -50,7 +50,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(a) => cmd::run::run(a),
+        Command::Run(a) => cmd::run::run(*a),
         Command::Produce(a) => cmd::produce::run(a),
         Command::Export(a) => cmd::export::run(a),
         Command::Classify(a) => cmd::classify::run(a),

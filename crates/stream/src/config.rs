@@ -87,6 +87,9 @@ pub struct FileSettings {
     /// librdkafka properties.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// Chat alerts of `run` (read by the binary: `webhook`, `dingtalk`, `dingtalk_secret`,
+    /// `feishu`, `feishu_secret`, `wecom`, `public_url`, `update_minutes`).
+    pub alerts: Option<toml::Table>,
 }
 
 impl FileSettings {
@@ -95,7 +98,7 @@ impl FileSettings {
         let text = std::fs::read_to_string(path).map_err(|e| StreamError::io(path, e))?;
         toml::from_str(&text).map_err(|e| {
             StreamError::Config(format!(
-                "{}: {} (keys: brokers, topic, group, events_topic, dlq_topic, repartition_topic, state, checkpoint_seconds, [properties])",
+                "{}: {} (keys: brokers, topic, group, events_topic, dlq_topic, repartition_topic, state, checkpoint_seconds, [properties], [alerts])",
                 path.display(),
                 e.to_string().trim()
             ))

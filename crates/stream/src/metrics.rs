@@ -54,6 +54,12 @@ pub struct Metrics {
     /// that had been declared idle woke up with older posts; a replay after a restart also
     /// lands here, with counts already applied).
     pub stale_posts: Counter,
+    /// Chat alerts delivered (per target).
+    pub alerts_sent: Counter,
+    /// Chat alerts dropped because the alert queue was full.
+    pub alerts_dropped: Counter,
+    /// Chat alerts that failed after every retry (per target).
+    pub alerts_failed: Counter,
     /// Unix time of the last main-loop turn (for `/healthz`).
     pub heartbeat: Gauge,
     /// Unix time of the last successful broker contact.
@@ -93,6 +99,9 @@ impl Metrics {
             detect_partitions: Gauge::default(),
             released: Gauge::default(),
             stale_posts: Counter::default(),
+            alerts_sent: Counter::default(),
+            alerts_dropped: Counter::default(),
+            alerts_failed: Counter::default(),
             heartbeat: Gauge::default(),
             connected: AtomicI64::new(0),
             registry: Registry::default(),
@@ -168,6 +177,21 @@ impl Metrics {
             "detect_stale_posts",
             "Detect stage: posts of minutes that arrived after the minute was final, not added (replays of counts already applied, or a partition declared idle that woke up with older posts)",
             m.stale_posts.clone(),
+        );
+        registry.register(
+            "alerts_sent",
+            "Chat alerts delivered (per target)",
+            m.alerts_sent.clone(),
+        );
+        registry.register(
+            "alerts_dropped",
+            "Chat alerts dropped because the alert queue was full (sending never slows detection)",
+            m.alerts_dropped.clone(),
+        );
+        registry.register(
+            "alerts_failed",
+            "Chat alerts that failed after every retry (per target)",
+            m.alerts_failed.clone(),
         );
         registry.register(
             "heartbeat_seconds",

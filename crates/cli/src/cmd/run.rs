@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use benglema_alert::{AlertConfig, AlertCounters, AlertFile, AlertFlags, Alerter};
 use benglema_detect::DetectorConfig;
 use benglema_io::CsvAppender;
 use benglema_io::{bundled_history, bundled_posts};
@@ -79,6 +80,25 @@ pub struct Args {
     /// stage may be down and still catch up.
     #[arg(long, default_value_t = 24.0, value_name = "HOURS")]
     repartition_retention_hours: f64,
+    /// POST every alert (opened, resolved, updates at most every 10 minutes) as the event
+    /// JSON to this URL.
+    #[arg(long, value_name = "URL")]
+    alert_webhook: Option<String>,
+    /// DingTalk custom robot URL (markdown messages).
+    #[arg(long, value_name = "URL")]
+    alert_dingtalk: Option<String>,
+    /// Feishu/Lark bot URL (interactive cards).
+    #[arg(long, value_name = "URL")]
+    alert_feishu: Option<String>,
+    /// WeCom group robot URL (markdown messages).
+    #[arg(long, value_name = "URL")]
+    alert_wecom: Option<String>,
+    /// Signing secret of the DingTalk robot (加签, `SEC...`) or the Feishu bot.
+    #[arg(long, value_name = "SECRET")]
+    alert_secret: Option<String>,
+    /// Public base URL of the status page, for links in alerts.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
     /// A posts partition without posts for this long is idle: advanced to the newest
     /// watermark of the others in this process, and not waited for downstream until it
     /// has posts again (liveness over exact replay, as Flink's withIdleness).
@@ -191,6 +211,43 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("benglema: metrics on http://{addr}/metrics, health on http://{addr}/healthz");
     }
 
+    let alert_file = match &args.kafka.kafka_config {
+        Some(p) => match benglema_stream::FileSettings::from_file(p)?.alerts {
+            Some(t) => t.try_into::<AlertFile>().map_err(|e| {
+                anyhow::anyhow!(
+                    "{} [alerts]: {} (keys: webhook, dingtalk, dingtalk_secret, feishu, \
+                     feishu_secret, wecom, public_url, update_minutes)",
+                    p.display(),
+                    e.to_string().trim()
+                )
+            })?,
+            None => AlertFile::default(),
+        },
+        None => AlertFile::default(),
+    };
+    let alert_config = AlertConfig::resolve(
+        AlertFlags {
+            webhook: args.alert_webhook.clone(),
+            dingtalk: args.alert_dingtalk.clone(),
+            feishu: args.alert_feishu.clone(),
+            wecom: args.alert_wecom.clone(),
+            secret: args.alert_secret.clone(),
+            public_url: args.public_url.clone(),
+        },
+        alert_file,
+    )?;
+    for t in &alert_config.targets {
+        eprintln!("benglema: alerts to {}", t.kind());
+    }
+    let mut alerter = Alerter::start(
+        rt.handle(),
+        alert_config,
+        AlertCounters {
+            sent: metrics.alerts_sent.clone(),
+            dropped: metrics.alerts_dropped.clone(),
+            failed: metrics.alerts_failed.clone(),
+        },
+    );
     let settings = args
         .kafka
         .settings(args.state.clone(), args.checkpoint_seconds)?;
@@ -299,6 +356,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some(c) = csv.as_mut() {
             c.push(e)?;
         }
+        alerter.offer(e);
         Ok(())
     };
     let opts = RunOptions {
@@ -368,6 +426,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             summary.stale
         );
     }
+    // The last alerts (a resolve at the end of a replay) get a few seconds to go out.
+    alerter.close(rt.handle(), Duration::from_secs(5));
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }
