@@ -28,13 +28,45 @@ fn headline(e: &OutageEvent) -> String {
     format!("{} {what}", e.service)
 }
 
+/// Text from posts and names, with the markdown that could make links or formatting of it
+/// escaped.
+fn plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '[' | ']' | '(' | ')' | '*' | '_' | '`' | '#' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// WeCom takes at most 4096 bytes of markdown.
+const WECOM_MAX: usize = 4096;
+
+fn truncate(s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max.saturating_sub(3);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
 fn time(t: chrono::DateTime<chrono::FixedOffset>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// The markdown body shared by the robots.
+/// The markdown body shared by the robots (with the headline as a heading, or without it
+/// for a card that shows it in its header).
 pub fn markdown(e: &OutageEvent, public_url: Option<&str>) -> String {
-    let mut lines = vec![format!("### {}", headline(e))];
+    format!("### {}\n{}", plain(&headline(e)), details(e, public_url))
+}
+
+fn details(e: &OutageEvent, public_url: Option<&str>) -> String {
+    let mut lines = Vec::new();
     lines.push(format!(
         "- 开始：{}（{} 检测到）",
         time(e.started_at),
@@ -75,7 +107,8 @@ pub fn markdown(e: &OutageEvent, public_url: Option<&str>) -> String {
         ));
     }
     if !e.sample_post_ids.is_empty() {
-        lines.push(format!("- 样例帖子：{}", e.sample_post_ids.join("，")));
+        let ids: Vec<String> = e.sample_post_ids.iter().take(5).map(|i| plain(i)).collect();
+        lines.push(format!("- 样例帖子：{}", ids.join("，")));
     }
     if let Some(base) = public_url {
         lines.push(format!(
@@ -84,7 +117,7 @@ pub fn markdown(e: &OutageEvent, public_url: Option<&str>) -> String {
             percent_encoding::utf8_percent_encode(&e.service, percent_encoding::NON_ALPHANUMERIC)
         ));
     }
-    lines.push(format!("- 事件：{}", e.event_id));
+    lines.push(format!("- 事件：{}", plain(&e.event_id)));
     lines.join("\n")
 }
 
@@ -127,7 +160,7 @@ pub fn request(target: &Target, e: &OutageEvent, public_url: Option<&str>, now_m
                         "title": { "tag": "plain_text", "content": headline(e) },
                         "template": template,
                     },
-                    "elements": [ { "tag": "markdown", "content": markdown(e, public_url) } ],
+                    "elements": [ { "tag": "markdown", "content": details(e, public_url) } ],
                 },
             });
             if let Some(s) = secret {
@@ -144,8 +177,21 @@ pub fn request(target: &Target, e: &OutageEvent, public_url: Option<&str>, now_m
             url: url.clone(),
             body: json!({
                 "msgtype": "markdown",
-                "markdown": { "content": markdown(e, public_url) },
+                "markdown": { "content": truncate(markdown(e, public_url), WECOM_MAX) },
             }),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_posts_cannot_make_links_and_wecom_stays_under_its_limit() {
+        assert_eq!(plain("[点我](http://x)"), "\\[点我\\]\\(http://x\\)");
+        let long = "崩".repeat(3000);
+        let t = truncate(long, WECOM_MAX);
+        assert!(t.len() <= WECOM_MAX && t.ends_with('…'));
     }
 }

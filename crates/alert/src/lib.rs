@@ -6,16 +6,19 @@
 //! WeCom (markdown).
 //!
 //! [`Alerter::offer`] is called with every event state `run` publishes and never blocks:
-//! it decides what is worth a message (every open and every resolve; an update at most
-//! every `update_every` per event) and puts it on a bounded queue; a full queue drops the
-//! alert and counts it. A task on the runtime sends each queued alert to every target, with
-//! retries and backoff, and logs failures at most once a minute. [`format`] renders the
-//! requests and [`sign`] the signatures, both pure.
+//! it decides what is worth a message (every open and every resolve, once each even when a
+//! replay publishes them again; an update at most every `update_every` per event) and puts
+//! it on each target's bounded queue; a full queue drops the alert and counts it. One task
+//! per target on the runtime sends its queue, so a dead endpoint delays nobody else; a
+//! failed request is retried with backoff (a robot's rate limit, HTTP 429 and 5xx with a
+//! longer one), a robot's refusal (bad signature, bad keyword) is not; failures are logged
+//! at most once a minute, with the endpoint's host only (robot URLs carry their tokens).
+//! [`format`] renders the requests and [`sign`] the signatures, both pure.
 
 pub mod format;
 pub mod sign;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use benglema_model::{EventStatus, OutageEvent};
@@ -71,6 +74,19 @@ impl Target {
             | Target::WeCom { url } => url,
         }
     }
+
+    /// Scheme and host of the URL, for logs (robot URLs carry their access tokens).
+    pub fn host(&self) -> String {
+        let url = self.url();
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        format!("{scheme}://{host}")
+    }
+
+    /// A robot (its answers carry `errcode`/`code`), not a generic webhook.
+    fn robot(&self) -> bool {
+        !matches!(self, Target::Webhook { .. })
+    }
 }
 
 /// A bad alert setting.
@@ -87,6 +103,9 @@ pub enum AlertError {
     /// A secret given with no robot that takes one.
     #[error("--alert-secret needs --alert-dingtalk or --alert-feishu (the robots that sign)")]
     StraySecret,
+    /// One secret for two robots.
+    #[error("--alert-secret with both --alert-dingtalk and --alert-feishu: each robot has its own secret; give --alert-dingtalk-secret and --alert-feishu-secret")]
+    SharedSecret,
 }
 
 /// The `[alerts]` table of the settings file (`--kafka-config`); flags win.
@@ -126,6 +145,8 @@ pub struct AlertConfig {
     pub retries: u32,
     /// First retry delay.
     pub backoff: Duration,
+    /// Delay before retrying after a rate limit (a robot's limit code, HTTP 429).
+    pub rate_backoff: Duration,
     /// Timeout of one request.
     pub timeout: Duration,
 }
@@ -139,6 +160,7 @@ impl Default for AlertConfig {
             queue: 256,
             retries: 3,
             backoff: Duration::from_millis(500),
+            rate_backoff: Duration::from_secs(30),
             timeout: Duration::from_secs(10),
         }
     }
@@ -166,8 +188,12 @@ pub struct AlertFlags {
     pub feishu: Option<String>,
     /// `--alert-wecom`.
     pub wecom: Option<String>,
-    /// `--alert-secret` (for the DingTalk and Feishu robots given by flag).
+    /// `--alert-secret` (for the one signing robot given by flag).
     pub secret: Option<String>,
+    /// `--alert-dingtalk-secret`.
+    pub dingtalk_secret: Option<String>,
+    /// `--alert-feishu-secret`.
+    pub feishu_secret: Option<String>,
     /// `--public-url`.
     pub public_url: Option<String>,
 }
@@ -175,8 +201,12 @@ pub struct AlertFlags {
 impl AlertConfig {
     /// The configuration from flags over the file's `[alerts]`; checks every URL.
     pub fn resolve(flags: AlertFlags, file: AlertFile) -> Result<AlertConfig, AlertError> {
-        if flags.secret.is_some() && flags.dingtalk.is_none() && flags.feishu.is_none() {
-            return Err(AlertError::StraySecret);
+        if flags.secret.is_some() {
+            match (&flags.dingtalk, &flags.feishu) {
+                (None, None) => return Err(AlertError::StraySecret),
+                (Some(_), Some(_)) => return Err(AlertError::SharedSecret),
+                _ => {}
+            }
         }
         let mut targets = Vec::new();
         if let Some(url) = flags.webhook.or(file.webhook) {
@@ -187,7 +217,7 @@ impl AlertConfig {
         match (flags.dingtalk, file.dingtalk) {
             (Some(url), _) => targets.push(Target::DingTalk {
                 url: checked("--alert-dingtalk", url)?,
-                secret: flags.secret.clone(),
+                secret: flags.dingtalk_secret.or(flags.secret.clone()),
             }),
             (None, Some(url)) => targets.push(Target::DingTalk {
                 url: checked("alerts.dingtalk", url)?,
@@ -198,7 +228,7 @@ impl AlertConfig {
         match (flags.feishu, file.feishu) {
             (Some(url), _) => targets.push(Target::Feishu {
                 url: checked("--alert-feishu", url)?,
-                secret: flags.secret.clone(),
+                secret: flags.feishu_secret.or(flags.secret.clone()),
             }),
             (None, Some(url)) => targets.push(Target::Feishu {
                 url: checked("alerts.feishu", url)?,
@@ -227,68 +257,91 @@ impl AlertConfig {
     }
 }
 
-/// Counters of what the alerter did (register them in the process's metrics).
+/// Counters of what the alerter did (register them in the process's metrics); each counts
+/// messages, one per alert per target.
 #[derive(Debug, Clone, Default)]
 pub struct AlertCounters {
-    /// Messages delivered (per target).
+    /// Messages delivered.
     pub sent: Counter,
-    /// Alerts dropped because the queue was full.
+    /// Messages dropped because their target's queue was full.
     pub dropped: Counter,
-    /// Messages that failed after every retry (per target).
+    /// Messages that failed after every retry, or that the robot refused.
     pub failed: Counter,
 }
 
+/// Opens and resolves already offered, remembered this many at most (a replay after a
+/// restart publishes them again).
+const REMEMBER: usize = 4096;
+
 /// Sends alerts in the background. See the crate documentation.
 pub struct Alerter {
-    tx: Option<mpsc::Sender<OutageEvent>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    queues: Vec<mpsc::Sender<OutageEvent>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
     last_update: HashMap<String, Instant>,
+    offered: HashSet<(String, EventStatus)>,
+    offered_order: VecDeque<(String, EventStatus)>,
     update_every: Duration,
     counters: AlertCounters,
 }
 
 impl Alerter {
-    /// Starts the sending task on `runtime`. With no targets nothing is started and every
-    /// offer is ignored.
+    /// Starts one sending task per target on `runtime`. With no targets nothing is started
+    /// and every offer is ignored.
     pub fn start(
         runtime: &tokio::runtime::Handle,
         config: AlertConfig,
         counters: AlertCounters,
     ) -> Alerter {
-        let update_every = config.update_every;
-        if config.targets.is_empty() {
-            return Alerter {
-                tx: None,
-                task: None,
-                last_update: HashMap::new(),
-                update_every,
-                counters,
-            };
+        let mut queues = Vec::new();
+        let mut tasks = Vec::new();
+        for target in &config.targets {
+            let (tx, rx) = mpsc::channel(config.queue.max(1));
+            queues.push(tx);
+            tasks.push(runtime.spawn(deliver_all(
+                target.clone(),
+                config.clone(),
+                rx,
+                counters.clone(),
+            )));
         }
-        let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let task = runtime.spawn(deliver_all(config, rx, counters.clone()));
         Alerter {
-            tx: Some(tx),
-            task: Some(task),
+            queues,
+            tasks,
             last_update: HashMap::new(),
-            update_every,
+            offered: HashSet::new(),
+            offered_order: VecDeque::new(),
+            update_every: config.update_every,
             counters,
         }
     }
 
-    /// Offers one event state; never blocks. Opens and resolves are always sent, updates
-    /// at most every `update_every` per event.
+    /// Offers one event state; never blocks. Opens and resolves are sent once each,
+    /// updates at most every `update_every` per event.
     pub fn offer(&mut self, e: &OutageEvent) {
-        let Some(tx) = &self.tx else { return };
+        if self.queues.is_empty() {
+            return;
+        }
         let now = Instant::now();
         let send = match e.status {
-            EventStatus::Open => {
-                self.last_update.insert(e.event_id.clone(), now);
-                true
-            }
-            EventStatus::Resolved => {
-                self.last_update.remove(&e.event_id);
-                true
+            EventStatus::Open | EventStatus::Resolved => {
+                let key = (e.event_id.clone(), e.status);
+                if self.offered.contains(&key) {
+                    false
+                } else {
+                    self.offered.insert(key.clone());
+                    self.offered_order.push_back(key);
+                    if self.offered_order.len() > REMEMBER {
+                        if let Some(old) = self.offered_order.pop_front() {
+                            self.offered.remove(&old);
+                        }
+                    }
+                    if e.status == EventStatus::Open {
+                        self.last_update.insert(e.event_id.clone(), now);
+                    } else {
+                        self.last_update.remove(&e.event_id);
+                    }
+                    true
+                }
             }
             EventStatus::Updated => match self.last_update.get(&e.event_id) {
                 Some(t) if now - *t < self.update_every => false,
@@ -298,22 +351,39 @@ impl Alerter {
                 }
             },
         };
-        if send && tx.try_send(e.clone()).is_err() {
-            self.counters.dropped.inc();
+        // Events that never resolve (a run stopped mid-outage) are forgotten after a day.
+        if self.last_update.len() > REMEMBER {
+            let day = Duration::from_secs(86_400);
+            self.last_update.retain(|_, t| now - *t < day);
+        }
+        if !send {
+            return;
+        }
+        for q in &self.queues {
+            if q.try_send(e.clone()).is_err() {
+                self.counters.dropped.inc();
+            }
         }
     }
 
-    /// Stops taking alerts and waits up to `grace` for the queue to be sent.
+    /// Stops taking alerts and waits up to `grace` for the queues to be sent. Call it
+    /// outside the runtime (it blocks on it).
     pub fn close(mut self, runtime: &tokio::runtime::Handle, grace: Duration) {
-        self.tx = None;
-        if let Some(task) = self.task.take() {
-            let _ = runtime.block_on(async { tokio::time::timeout(grace, task).await });
-        }
+        self.queues.clear();
+        let tasks = std::mem::take(&mut self.tasks);
+        let _ = runtime.block_on(async {
+            tokio::time::timeout(grace, async {
+                for t in tasks {
+                    let _ = t.await;
+                }
+            })
+            .await
+        });
     }
 }
 
-/// Why a robot refused a message, from its answer (`errcode`/`code` non-zero), if it did.
-fn refusal(body: &str) -> Option<String> {
+/// A robot's answer code when it is not 0, with its message.
+fn refusal(body: &str) -> Option<(i64, String)> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     for key in ["errcode", "code", "StatusCode"] {
         if let Some(c) = v.get(key).and_then(serde_json::Value::as_i64) {
@@ -322,14 +392,19 @@ fn refusal(body: &str) -> Option<String> {
                     .iter()
                     .find_map(|k| v.get(*k).and_then(|m| m.as_str()))
                     .unwrap_or("");
-                return Some(format!("{key} {c}: {msg}"));
+                return Some((c, format!("{key} {c}: {msg}")));
             }
         }
     }
     None
 }
 
+/// Robot codes that mean "too many messages, try later": DingTalk 130101, WeCom 45009,
+/// Feishu 9499 and 11232.
+const RATE_LIMITED: [i64; 4] = [130101, 45009, 9499, 11232];
+
 async fn deliver_all(
+    target: Target,
     config: AlertConfig,
     mut rx: mpsc::Receiver<OutageEvent>,
     counters: AlertCounters,
@@ -344,60 +419,75 @@ async fn deliver_all(
     let mut last_log: Option<Instant> = None;
     let mut unlogged = 0u64;
     while let Some(e) = rx.recv().await {
-        for target in &config.targets {
+        let req = || {
             let now_ms = chrono::Utc::now().timestamp_millis();
-            let req = format::request(target, &e, config.public_url.as_deref(), now_ms);
-            match send(&client, &req, &config).await {
-                Ok(()) => {
-                    counters.sent.inc();
-                }
-                Err(why) => {
-                    counters.failed.inc();
-                    unlogged += 1;
-                    let now = Instant::now();
-                    if last_log.is_none_or(|t| now - t >= Duration::from_secs(60)) {
-                        eprintln!(
-                            "benglema: alerts: {} {}: {why} ({unlogged} failed since the last \
-                             such line; see benglema_alerts_failed_total)",
-                            target.kind(),
-                            target.url()
-                        );
-                        last_log = Some(now);
-                        unlogged = 0;
-                    }
+            format::request(&target, &e, config.public_url.as_deref(), now_ms)
+        };
+        match send(&client, &target, req, &config).await {
+            Ok(()) => {
+                counters.sent.inc();
+            }
+            Err(why) => {
+                counters.failed.inc();
+                unlogged += 1;
+                let now = Instant::now();
+                if last_log.is_none_or(|t| now - t >= Duration::from_secs(60)) {
+                    eprintln!(
+                        "benglema: alerts: {} at {}: {why} ({unlogged} failed since the last \
+                         such line; see benglema_alerts_failed_total)",
+                        target.kind(),
+                        target.host()
+                    );
+                    last_log = Some(now);
+                    unlogged = 0;
                 }
             }
         }
     }
 }
 
+/// Sends one alert, signing each attempt afresh (signatures carry a timestamp).
 async fn send(
     client: &reqwest::Client,
-    req: &format::Request,
+    target: &Target,
+    req: impl Fn() -> format::Request,
     config: &AlertConfig,
 ) -> Result<(), String> {
     let mut delay = config.backoff;
+    let mut wait = Duration::ZERO;
     let mut why = String::new();
     for attempt in 0..=config.retries {
         if attempt > 0 {
-            tokio::time::sleep(delay).await;
-            delay *= 2;
+            tokio::time::sleep(wait).await;
         }
-        match client.post(&req.url).json(&req.body).send().await {
-            Ok(r) => {
-                let status = r.status();
-                let body = r.text().await.unwrap_or_default();
-                if !status.is_success() {
-                    why = format!("HTTP {status}");
-                    continue;
-                }
-                match refusal(&body) {
-                    // A refusal (bad signature, bad keyword) does not get better by retrying.
-                    Some(r) => return Err(format!("refused: {r}")),
-                    None => return Ok(()),
-                }
+        let r = req();
+        let (status, body) = match client.post(&r.url).json(&r.body).send().await {
+            Ok(resp) => (resp.status(), resp.text().await.unwrap_or_default()),
+            Err(e) => {
+                why = e.without_url().to_string();
+                wait = delay;
+                delay *= 2;
+                continue;
             }
-            Err(e) => why = e.to_string(),
+        };
+        let code = if target.robot() { refusal(&body) } else { None };
+        let limited =
+            status.as_u16() == 429 || code.as_ref().is_some_and(|(c, _)| RATE_LIMITED.contains(c));
+        if status.is_success() && code.is_none() {
+            return Ok(());
+        }
+        why = match &code {
+            Some((_, m)) => format!("HTTP {status}, {m}"),
+            None => format!("HTTP {status}"),
+        };
+        if limited {
+            wait = config.rate_backoff;
+        } else if status.is_server_error() {
+            wait = delay;
+            delay *= 2;
+        } else {
+            // A refusal (bad signature, unknown robot, bad keyword) does not get better.
+            return Err(format!("refused: {why}"));
         }
     }
     Err(why)

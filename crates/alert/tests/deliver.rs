@@ -20,6 +20,7 @@ use sha2::Sha256;
 struct Seen {
     requests: Vec<(String, HashMap<String, String>, Value)>,
     flaky_left: u32,
+    limited_left: u32,
 }
 
 type Shared = Arc<Mutex<Seen>>;
@@ -37,6 +38,13 @@ async fn hook(
             "flaky" if s.flaky_left > 0 => {
                 s.flaky_left -= 1;
                 (axum::http::StatusCode::INTERNAL_SERVER_ERROR, json!({}))
+            }
+            "limited" if s.limited_left > 0 => {
+                s.limited_left -= 1;
+                (
+                    axum::http::StatusCode::OK,
+                    json!({"errcode": 130101, "errmsg": "send too fast"}),
+                )
             }
             "refuse" => (
                 axum::http::StatusCode::OK,
@@ -96,6 +104,7 @@ fn quick(targets: Vec<Target>) -> AlertConfig {
         targets,
         public_url: Some("https://status.example.com/".into()),
         backoff: Duration::from_millis(20),
+        rate_backoff: Duration::from_millis(50),
         timeout: Duration::from_secs(5),
         ..AlertConfig::default()
     }
@@ -137,6 +146,9 @@ fn every_robot_gets_its_format_and_signature_and_updates_are_rate_limited() {
     alerter.offer(&event(EventStatus::Open));
     // An update right after the open is held back (one per 10 minutes per event).
     alerter.offer(&event(EventStatus::Updated));
+    alerter.offer(&event(EventStatus::Resolved));
+    // A replay after a restart publishes the same states again: not sent twice.
+    alerter.offer(&event(EventStatus::Open));
     alerter.offer(&event(EventStatus::Resolved));
     alerter.close(rt.handle(), Duration::from_secs(10));
     assert_eq!(counters.sent.get(), 8);
@@ -206,6 +218,7 @@ fn failures_are_retried_refusals_are_not_and_a_full_queue_drops() {
     let rt = runtime();
     let seen: Shared = Arc::default();
     seen.lock().unwrap().flaky_left = 2;
+    seen.lock().unwrap().limited_left = 1;
     let base = server(&rt, seen.clone());
     let counters = AlertCounters::default();
     let mut alerter = Alerter::start(
@@ -218,19 +231,30 @@ fn failures_are_retried_refusals_are_not_and_a_full_queue_drops() {
                 url: format!("{base}/refuse"),
                 secret: None,
             },
+            Target::WeCom {
+                url: format!("{base}/limited"),
+            },
         ]),
         counters.clone(),
     );
     alerter.offer(&event(EventStatus::Open));
     alerter.close(rt.handle(), Duration::from_secs(10));
-    // Two 500s, then delivered; the refusal counted as failed after one try.
-    assert_eq!(counters.sent.get(), 1);
+    // Two 500s, then delivered; a rate limit, then delivered; the refusal counted as
+    // failed after one try.
+    assert_eq!(counters.sent.get(), 2);
     assert_eq!(counters.failed.get(), 1);
     {
         let s = seen.lock().unwrap();
         assert_eq!(s.requests.iter().filter(|r| r.0 == "flaky").count(), 3);
+        assert_eq!(s.requests.iter().filter(|r| r.0 == "limited").count(), 2);
         assert_eq!(s.requests.iter().filter(|r| r.0 == "refuse").count(), 1);
     }
+    // Logs name the endpoint's host, never its token.
+    let t = Target::DingTalk {
+        url: "https://oapi.dingtalk.com/robot/send?access_token=SECRET".into(),
+        secret: None,
+    };
+    assert_eq!(t.host(), "https://oapi.dingtalk.com");
 
     // A slow robot and a queue of one: offers never wait, the surplus is dropped.
     let counters = AlertCounters::default();

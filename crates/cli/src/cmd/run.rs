@@ -80,8 +80,8 @@ pub struct Args {
     /// stage may be down and still catch up.
     #[arg(long, default_value_t = 24.0, value_name = "HOURS")]
     repartition_retention_hours: f64,
-    /// POST every alert (opened, resolved, updates at most every 10 minutes) as the event
-    /// JSON to this URL.
+    /// POST every alert (opened, resolved, updates at most every 10 minutes, or
+    /// `update_minutes` of [alerts] in --kafka-config) as the event JSON to this URL.
     #[arg(long, value_name = "URL")]
     alert_webhook: Option<String>,
     /// DingTalk custom robot URL (markdown messages).
@@ -93,10 +93,17 @@ pub struct Args {
     /// WeCom group robot URL (markdown messages).
     #[arg(long, value_name = "URL")]
     alert_wecom: Option<String>,
-    /// Signing secret of the DingTalk robot (加签, `SEC...`) or the Feishu bot.
+    /// Signing secret of the one signing robot given (the DingTalk robot's 加签 `SEC...`,
+    /// or the Feishu bot's); with both, use the two flags below.
     #[arg(long, value_name = "SECRET")]
     alert_secret: Option<String>,
-    /// Public base URL of the status page, for links in alerts.
+    /// Signing secret of the DingTalk robot.
+    #[arg(long, value_name = "SECRET")]
+    alert_dingtalk_secret: Option<String>,
+    /// Signing secret of the Feishu/Lark bot.
+    #[arg(long, value_name = "SECRET")]
+    alert_feishu_secret: Option<String>,
+    /// Public base URL of a status page serving /service/NAME, for links in alerts.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
     /// A posts partition without posts for this long is idle: advanced to the newest
@@ -232,6 +239,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             feishu: args.alert_feishu.clone(),
             wecom: args.alert_wecom.clone(),
             secret: args.alert_secret.clone(),
+            dingtalk_secret: args.alert_dingtalk_secret.clone(),
+            feishu_secret: args.alert_feishu_secret.clone(),
             public_url: args.public_url.clone(),
         },
         alert_file,
@@ -399,6 +408,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     drop(embedded);
+    // The last alerts (a resolve at the end of a replay) get a few seconds to go out, also
+    // when the run failed.
+    alerter.close(rt.handle(), Duration::from_secs(5));
     let summary = result?;
     eprintln!(
         "benglema: {} posts read, {} dead-lettered ({} malformed, {} late), {} complaints, {} \
@@ -426,8 +438,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             summary.stale
         );
     }
-    // The last alerts (a resolve at the end of a replay) get a few seconds to go out.
-    alerter.close(rt.handle(), Duration::from_secs(5));
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }
