@@ -54,7 +54,7 @@ fn wrong_stage(topic: &str, partition: i32, want: &str) -> StreamError {
     StreamError::State {
         key: Checkpoint::key(topic, partition),
         message: format!(
-            "this checkpoint is not an {want} task's (a state store shared by another \
+            "this checkpoint is not {want} task's (a state store shared by another \
              deployment?); use another --state or delete it"
         ),
     }
@@ -87,7 +87,7 @@ impl ExtractTask {
                 next_offset,
                 ..
             }) => (tally, next_offset),
-            Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "extract")),
+            Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "an extract")),
             None => (TallyState::default(), 0),
         };
         let tally = Tally::restore(config, state)?;
@@ -165,7 +165,7 @@ impl DetectTask {
                 next_offset,
                 ..
             }) => (barrier, stepper, next_offset),
-            Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "detect")),
+            Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "a detect")),
             None => (Barrier::new(0), StepperState::default(), 0),
         };
         let stepper = Stepper::restore(config.clone(), EngineOptions::default(), stepper)?;
@@ -204,5 +204,40 @@ impl DetectTask {
                 stepper: self.stepper.snapshot(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_of_the_other_stage_is_refused_with_the_way_out() {
+        let config = DetectorConfig::default();
+        let detect = Checkpoint {
+            topic: "posts".into(),
+            partition: 0,
+            next_offset: 7,
+            state: TaskState::Detect {
+                barrier: Barrier::new(1),
+                stepper: StepperState::default(),
+            },
+        };
+        let e = ExtractTask::open(&config, Some(detect), 0).err().unwrap();
+        assert!(e.to_string().contains("not an extract task's"), "{e}");
+        let extract = Checkpoint {
+            topic: "posts".into(),
+            partition: 0,
+            next_offset: 7,
+            state: TaskState::Extract {
+                tally: TallyState::default(),
+            },
+        };
+        let e = DetectTask::open(&config, Some(extract.clone()), 0)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("use another --state"), "{e}");
+        let t = ExtractTask::open(&config, Some(extract), 0).unwrap();
+        assert_eq!(t.pos.next_offset, 7);
     }
 }
