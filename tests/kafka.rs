@@ -932,3 +932,57 @@ fn bench_kafka_measures_the_bare_consumer_both_stages_and_the_extract_stage() {
     assert!(per_post > 0.0, "{out}");
     assert!(out.contains("detect task with 68 series"), "{out}");
 }
+
+#[test]
+fn pretty_lines_carry_the_time_of_each_state_and_quiet_minutes_say_so() {
+    let dir = scratch("kafka-pretty");
+    let posts = small_history(&dir);
+    let o = output_within(
+        benglema()
+            .args(["run", "--pretty", "--speed", "1000000", "--input"])
+            .arg(&posts),
+        180,
+    );
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // Per event id: the time of each state, in order; an open is followed by later states.
+    let mut times: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for l in out.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if matches!(
+            f.first(),
+            Some(&"OPEN") | Some(&"UPDATED") | Some(&"RESOLVED")
+        ) {
+            let id = l
+                .rsplit('[')
+                .next()
+                .unwrap()
+                .trim_end_matches(']')
+                .to_owned();
+            times
+                .entry(id)
+                .or_default()
+                .push((f[0].to_owned(), format!("{} {}", f[1], f[2])));
+        }
+    }
+    let wechat = times
+        .values()
+        .find(|v| v.len() >= 2)
+        .unwrap_or_else(|| panic!("no event with a later state:\n{out}"));
+    let (first, last) = (&wechat[0], wechat.last().unwrap());
+    assert_eq!(first.0, "OPEN");
+    assert!(
+        last.1 > first.1,
+        "a later state shows its own time, after the detection: {wechat:?}"
+    );
+    assert!(
+        wechat.windows(2).all(|w| w[0].1 <= w[1].1),
+        "states in time order: {wechat:?}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with('·') && l.contains("quiet:") && l.contains("services watched")),
+        "no quiet-minute summary:\n{out}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

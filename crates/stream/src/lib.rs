@@ -25,4 +25,4 @@ pub mod state;
 
 pub use config::{FileSettings, Settings, StateTarget};
 pub use error::StreamError;
-pub use run::{run, EventSink, Role, RunEvent, RunOptions, RunSummary, Telemetry};
+pub use run::{run, EventSink, MinuteStatus, Role, RunEvent, RunOptions, RunSummary, Telemetry};

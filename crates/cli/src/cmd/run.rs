@@ -124,8 +124,17 @@ enum RoleArg {
     Detect,
 }
 
-fn pretty(e: &OutageEvent) -> String {
+/// One readable line per event state; the time first is that of the state: the detection
+/// for an open, the minute of the update or the resolution (`at`, Unix seconds) otherwise.
+fn pretty(e: &OutageEvent, at: Option<i64>) -> String {
     let t = |x: chrono::DateTime<chrono::FixedOffset>| x.format("%Y-%m-%d %H:%M").to_string();
+    let when = match (
+        e.status,
+        at.and_then(|a| chrono::DateTime::from_timestamp(a, 0)),
+    ) {
+        (EventStatus::Open, _) | (_, None) => e.detected_at,
+        (_, Some(a)) => a.with_timezone(e.detected_at.offset()),
+    };
     let symptoms: Vec<String> = e
         .symptoms
         .iter()
@@ -139,7 +148,7 @@ fn pretty(e: &OutageEvent) -> String {
     };
     format!(
         "{status} {} {:<8} {:<8} since {}{}  peak {:.0}/min (baseline {:.1})  {} complaints  {}  [{}]",
-        t(e.detected_at),
+        t(when),
         e.service,
         e.severity.as_str(),
         t(e.started_at),
@@ -150,6 +159,82 @@ fn pretty(e: &OutageEvent) -> String {
         symptoms.join(", "),
         e.event_id,
     )
+}
+
+/// Where `run` puts event states: stdout (JSON lines, or `--pretty` lines with a quiet-minute
+/// summary), `--events-csv`, the chat alerts.
+struct PrintSink<'a> {
+    pretty: bool,
+    stdout: std::io::Stdout,
+    csv: Option<CsvAppender>,
+    alerter: &'a mut Alerter,
+    /// The first final minute with no event state printed since (for the summary line).
+    quiet_since: Option<i64>,
+    /// When the last summary line was printed (at most one per 10 s: a replay runs minutes
+    /// in milliseconds).
+    last_summary: Option<std::time::Instant>,
+    /// Local time in the detector's display zone.
+    zone: Box<dyn Fn(chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::FixedOffset>>,
+}
+
+impl PrintSink<'_> {
+    fn line(&mut self, line: &str) -> Result<(), StreamError> {
+        let mut o = self.stdout.lock();
+        writeln!(o, "{line}")
+            .and_then(|_| o.flush())
+            .map_err(|err| StreamError::io("<stdout>", err))
+    }
+}
+
+impl benglema_stream::EventSink for PrintSink<'_> {
+    fn event(&mut self, e: &OutageEvent) -> Result<(), StreamError> {
+        self.event_with(e, None)
+    }
+
+    fn event_at(&mut self, e: &OutageEvent, at: i64) -> Result<(), StreamError> {
+        self.event_with(e, Some(at))
+    }
+
+    fn minute(&mut self, m: &benglema_stream::MinuteStatus) {
+        if !self.pretty {
+            return;
+        }
+        let since = *self.quiet_since.get_or_insert(m.through);
+        let now = std::time::Instant::now();
+        let due = self
+            .last_summary
+            .is_none_or(|t| now - t >= Duration::from_secs(10));
+        if m.through - since < 60 || !due {
+            return;
+        }
+        self.last_summary = Some(now);
+        self.quiet_since = Some(m.through);
+        let at = chrono::DateTime::from_timestamp(m.through, 0)
+            .map(|t| (self.zone)(t).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let _ = self.line(&format!(
+            "·        {at} quiet: {} services watched, {:.0} posts/s, detect lag {} messages",
+            m.services, m.posts_per_second, m.lag
+        ));
+    }
+}
+
+impl PrintSink<'_> {
+    fn event_with(&mut self, e: &OutageEvent, at: Option<i64>) -> Result<(), StreamError> {
+        let line = if self.pretty {
+            pretty(e, at)
+        } else {
+            serde_json::to_string(e).expect("events serialise")
+        };
+        self.line(&line)?;
+        if let Some(c) = self.csv.as_mut() {
+            c.push(e)?;
+        }
+        self.alerter.offer(e);
+        // Something happened: the next summary waits for a quiet minute after this one.
+        self.quiet_since = None;
+        Ok(())
+    }
 }
 
 /// Runs `benglema run`.
@@ -349,24 +434,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(d)
             .with_context(|| format!("--state {}: cannot create the directory", d.display()))?;
     }
-    let mut csv = args.events_csv.as_deref().map(CsvAppender::new);
-    let stdout = std::io::stdout();
-    let pretty_out = args.pretty;
-    let mut sink = |e: &OutageEvent| -> Result<(), StreamError> {
-        let line = if pretty_out {
-            pretty(e)
-        } else {
-            serde_json::to_string(e).expect("events serialise")
-        };
-        let mut o = stdout.lock();
-        writeln!(o, "{line}")
-            .and_then(|_| o.flush())
-            .map_err(|err| StreamError::io("<stdout>", err))?;
-        if let Some(c) = csv.as_mut() {
-            c.push(e)?;
-        }
-        alerter.offer(e);
-        Ok(())
+    let mut sink = PrintSink {
+        pretty: args.pretty,
+        stdout: std::io::stdout(),
+        csv: args.events_csv.as_deref().map(CsvAppender::new),
+        alerter: &mut alerter,
+        quiet_since: None,
+        last_summary: None,
+        zone: {
+            let tz = detector.zone();
+            Box::new(move |t| t.with_timezone(&tz).fixed_offset())
+        },
     };
     let opts = RunOptions {
         create_topics: embedded.is_none(),

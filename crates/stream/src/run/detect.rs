@@ -24,7 +24,7 @@ use super::group::{GroupChange, GroupContext, Shared};
 use super::task::DetectTask;
 use super::timers::Timers;
 use super::wire::Closed;
-use super::{assigned, poll_batch, EventSink, Raw, RunOptions, Stop};
+use super::{assigned, poll_batch, EventSink, MinuteStatus, Raw, RunOptions, Stop};
 use crate::kafka::{self, TrackedProducer};
 use crate::metrics::Metrics;
 use crate::run::telemetry::{RunEvent, RunSummary, Telemetry};
@@ -33,6 +33,7 @@ use crate::StreamError;
 
 struct Runner<'s> {
     opts: &'s RunOptions,
+    metrics: &'s Metrics,
     config: &'s DetectorConfig,
     shared: Arc<Shared>,
     producer: TrackedProducer,
@@ -42,7 +43,9 @@ struct Runner<'s> {
     eof: BTreeSet<i32>,
     /// The group has given this member its partitions (possibly none).
     joined: bool,
-    out: Vec<Output>,
+    out: Vec<(i64, Output)>,
+    /// The oldest final minute last reported to the sink.
+    reported_through: Option<i64>,
     sink: &'s mut dyn EventSink,
     telemetry: Telemetry<'s>,
     timers: Timers,
@@ -92,7 +95,8 @@ impl Runner<'_> {
     }
 
     fn publish(&mut self) -> Result<(), StreamError> {
-        for o in self.out.drain(..) {
+        let bs = self.config.time.bucket_seconds;
+        for (b, o) in self.out.drain(..) {
             let Output::Event(e) = o else { continue };
             let json = serde_json::to_vec(&e).expect("events serialise");
             kafka::send(
@@ -103,7 +107,7 @@ impl Runner<'_> {
                 None,
             )?;
             self.telemetry.record(RunEvent::Published(&e));
-            self.sink.event(&e)?;
+            self.sink.event_at(&e, b * bs)?;
         }
         Ok(())
     }
@@ -161,7 +165,30 @@ impl Runner<'_> {
                 );
             }
         }
-        self.publish()
+        self.publish()?;
+        self.report_minute();
+        Ok(())
+    }
+
+    /// Tells the sink when the oldest final minute over the tasks moved.
+    fn report_minute(&mut self) {
+        let bs = self.config.time.bucket_seconds;
+        let through = self
+            .tasks
+            .values()
+            .filter_map(|t| t.barrier.released())
+            .min();
+        if through.is_none() || through == self.reported_through {
+            return;
+        }
+        self.reported_through = through;
+        let status = MinuteStatus {
+            through: through.unwrap_or_default() * bs,
+            services: self.tasks.values().map(DetectTask::series).sum(),
+            posts_per_second: self.metrics.posts_per_second.get(),
+            lag: self.shared.lag.load(Ordering::Relaxed),
+        };
+        self.sink.minute(&status);
     }
 
     fn checkpoint(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<(), StreamError> {
@@ -230,6 +257,7 @@ pub(super) fn detect(
     let producer = kafka::producer(&s.client(), "events")?;
     let mut r = Runner {
         opts,
+        metrics,
         config: &opts.detector,
         shared,
         producer,
@@ -239,6 +267,7 @@ pub(super) fn detect(
         eof: BTreeSet::new(),
         joined: false,
         out: Vec::new(),
+        reported_through: None,
         sink,
         telemetry: Telemetry::new(metrics, "detect"),
         timers: Timers::new(s.checkpoint_every),

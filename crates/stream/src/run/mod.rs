@@ -101,10 +101,32 @@ pub enum Role {
     Detect,
 }
 
-/// Receives every published event state (stdout, CSV, tests).
+/// Receives every published event state (stdout, CSV, alerts, tests).
 pub trait EventSink {
     /// One event state, after it was handed to the producer.
     fn event(&mut self, e: &OutageEvent) -> Result<(), StreamError>;
+
+    /// One event state with the event time (Unix seconds) of the minute that produced it:
+    /// its detection for an open, the minute of the update or of the resolution otherwise.
+    fn event_at(&mut self, e: &OutageEvent, _at: i64) -> Result<(), StreamError> {
+        self.event(e)
+    }
+
+    /// The detect stage has stepped every series through another minute.
+    fn minute(&mut self, _m: &MinuteStatus) {}
+}
+
+/// What the detect stage knows after stepping a minute (for a live view).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MinuteStatus {
+    /// Event time (Unix seconds) up to which every minute is final, oldest over the tasks.
+    pub through: i64,
+    /// Series held by this process's detect tasks (services with activity).
+    pub services: usize,
+    /// Posts per second read by this process's extract stage (0 when it runs none).
+    pub posts_per_second: f64,
+    /// Messages the detect stage is behind the end of its partitions.
+    pub lag: i64,
 }
 
 impl<F: FnMut(&OutageEvent) -> Result<(), StreamError>> EventSink for F {

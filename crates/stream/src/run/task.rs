@@ -178,14 +178,38 @@ impl DetectTask {
     }
 
     /// Takes one message: the barrier keeps it, and the series step through whatever every
-    /// source has now closed.
-    pub(crate) fn receive(&mut self, m: Closed, out: &mut Vec<Output>) -> Received {
+    /// source has now closed, one minute at a time, so that each output is stamped with the
+    /// minute (bucket index) that produced it.
+    pub(crate) fn receive(&mut self, m: Closed, out: &mut Vec<(i64, Output)>) -> Received {
         self.barrier.grow(m.sources);
         let mut r = self.barrier.receive(m.closing());
-        if let Some((through, ready)) = self.barrier.release(self.keep) {
-            r.stale += self.stepper.advance(through, ready, out);
+        let Some((through, ready)) = self.barrier.release(self.keep) else {
+            return r;
+        };
+        let mut ready = ready.into_iter().peekable();
+        let mut step = Vec::new();
+        loop {
+            let next = self
+                .stepper
+                .next_bucket()
+                .or_else(|| ready.peek().map(|(b, _)| *b));
+            let Some(b) = next.filter(|b| *b < through) else {
+                break;
+            };
+            let content = ready.next_if(|(c, _)| *c <= b);
+            r.stale += self.stepper.advance(b + 1, content, &mut step);
+            out.extend(step.drain(..).map(|o| (b, o)));
+            if self.stepper.next_bucket().is_none_or(|n| n <= b) {
+                // Nothing to step (no bucket with posts yet).
+                break;
+            }
         }
         r
+    }
+
+    /// Series held (services with activity).
+    pub(crate) fn series(&self) -> usize {
+        self.stepper.series_count()
     }
 
     /// Every source has said its input ended and nothing waits.
