@@ -698,12 +698,7 @@ fn a_revoke_followed_at_once_by_a_reassign_of_the_same_partition_loses_no_post()
     assert!(status.success(), "{err}");
     // Every post is in the detector's state exactly once: none skipped at a re-assign, none
     // counted twice by a replay.
-    let held = err
-        .split("the detectors' state covers ")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|n| n.parse::<u64>().ok())
-        .unwrap_or_else(|| panic!("no state count in the summary:\n{err}"));
+    let held = state_posts(&err);
     assert_eq!(held, counted, "{err}");
     let mut got = opened(&stdout);
     got.dedup();
@@ -875,12 +870,7 @@ fn kill_9_of_either_stage_and_a_broker_restart_lose_and_duplicate_nothing() {
         "{d_err}"
     );
     // Every post in the extract stage's state once: none lost, none counted twice.
-    let held = e_err
-        .split("the detectors' state covers ")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|n| n.parse::<u64>().ok())
-        .unwrap_or_else(|| panic!("no state count in the summary:\n{e_err}"));
+    let held = state_posts(&e_err);
     assert_eq!(held, counted, "{e_err}");
     // The union of the events published equals an uninterrupted backtest.
     let all = before.join("\n") + "\n" + &text(&d2.stdout);

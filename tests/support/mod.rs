@@ -348,6 +348,17 @@ pub fn output_within(c: &mut Command, secs: u64) -> std::process::Output {
     }
 }
 
+/// The posts `run`'s final summary says its state covers ("the detectors' state covers N
+/// posts").
+pub fn state_posts(stderr: &str) -> u64 {
+    stderr
+        .split("the detectors' state covers ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no state count in the summary:\n{stderr}"))
+}
+
 /// Whether a run's stderr shows a non-empty partition assignment.
 pub fn got_partitions(stderr: &str) -> bool {
     stderr

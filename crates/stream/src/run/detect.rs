@@ -10,7 +10,6 @@
 //! committed. A replayed message overwrites what its source sent before, so nothing is
 //! counted twice.
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,16 +18,16 @@ use benglema_detect::{DetectorConfig, Output};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 
-use super::extract::commit;
-use super::group::{GroupChange, GroupContext, Shared};
+use super::group::{GroupContext, Shared};
 use super::task::DetectTask;
+use super::tasks::Tasks;
 use super::timers::Timers;
 use super::wire::Closed;
 use super::{assigned, poll_batch, EventSink, MinuteStatus, Raw, RunOptions, Stop};
 use crate::kafka::{self, TrackedProducer};
 use crate::metrics::Metrics;
 use crate::run::telemetry::{RunEvent, RunSummary, Telemetry};
-use crate::state::{Checkpoint, StateStore};
+use crate::state::StateStore;
 use crate::StreamError;
 
 struct Runner<'s> {
@@ -37,12 +36,7 @@ struct Runner<'s> {
     config: &'s DetectorConfig,
     shared: Arc<Shared>,
     producer: TrackedProducer,
-    store: StateStore,
-    tasks: HashMap<i32, DetectTask>,
-    revoked_at: HashMap<i32, u64>,
-    eof: BTreeSet<i32>,
-    /// The group has given this member its partitions (possibly none).
-    joined: bool,
+    tasks: Tasks<DetectTask>,
     out: Vec<(i64, Output)>,
     /// The oldest final minute last reported to the sink.
     reported_through: Option<i64>,
@@ -54,46 +48,6 @@ struct Runner<'s> {
 }
 
 impl Runner<'_> {
-    fn task(&mut self, partition: i32) -> Result<&mut DetectTask, StreamError> {
-        if !self.tasks.contains_key(&partition) {
-            let topic = &self.opts.settings.repartition_topic;
-            let cp = self.store.load(topic, partition)?;
-            let resumed_at = cp.as_ref().map(|c| c.next_offset);
-            let task = DetectTask::open(self.config, cp, self.timers.ticks)?;
-            self.telemetry.record(RunEvent::Started {
-                topic,
-                partition,
-                resumed_at,
-            });
-            self.tasks.insert(partition, task);
-        }
-        Ok(self.tasks.get_mut(&partition).expect("inserted above"))
-    }
-
-    fn sync_group(&mut self) -> Result<(), StreamError> {
-        for change in self.shared.take_changes() {
-            match change {
-                GroupChange::Assigned(ps) => {
-                    self.joined = true;
-                    self.telemetry.record(RunEvent::Assigned(&ps));
-                    for p in ps {
-                        self.task(p)?;
-                    }
-                }
-                GroupChange::Failed(e) => self.telemetry.record(RunEvent::RebalanceFailed(&e)),
-                GroupChange::Revoked { partitions, epoch } => {
-                    self.telemetry.record(RunEvent::Revoked(&partitions));
-                    for p in partitions {
-                        self.tasks.remove(&p);
-                        self.eof.remove(&p);
-                        self.revoked_at.insert(p, epoch);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn publish(&mut self) -> Result<(), StreamError> {
         let bs = self.config.time.bucket_seconds;
         for (b, o) in self.out.drain(..) {
@@ -114,16 +68,11 @@ impl Runner<'_> {
 
     fn message(&mut self, raw: Raw) -> Result<(), StreamError> {
         let partition = raw.partition;
-        if self
-            .revoked_at
-            .get(&partition)
-            .is_some_and(|&e| raw.epoch < e)
-        {
-            return Ok(());
-        }
-        self.eof.remove(&partition);
         let tick = self.timers.ticks;
-        if !self.task(partition)?.pos.take(raw.offset, tick) {
+        if !self
+            .tasks
+            .take(&raw, self.config, tick, &mut self.telemetry)?
+        {
             return Ok(());
         }
         let msg = match Closed::decode(raw.payload.as_deref().unwrap_or(&[])) {
@@ -138,7 +87,7 @@ impl Runner<'_> {
             }
         };
         let src = msg.src;
-        let task = self.tasks.get_mut(&partition).expect("task exists");
+        let task = self.tasks.map.get_mut(&partition).expect("task exists");
         let r = task.receive(msg, &mut self.out);
         if r.stale > 0 {
             self.telemetry.record(RunEvent::Stale { posts: r.stale });
@@ -175,6 +124,7 @@ impl Runner<'_> {
         let bs = self.config.time.bucket_seconds;
         let through = self
             .tasks
+            .map
             .values()
             .filter_map(|t| t.barrier.released())
             .min();
@@ -184,7 +134,7 @@ impl Runner<'_> {
         self.reported_through = through;
         let status = MinuteStatus {
             through: through.unwrap_or_default() * bs,
-            services: self.tasks.values().map(DetectTask::series).sum(),
+            services: self.tasks.map.values().map(DetectTask::series).sum(),
             posts_per_second: self.metrics.posts_per_second.get(),
             lag: self.shared.lag.load(Ordering::Relaxed),
         };
@@ -192,30 +142,8 @@ impl Runner<'_> {
     }
 
     fn checkpoint(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<(), StreamError> {
-        let dirty: Vec<i32> = self
-            .tasks
-            .iter()
-            .filter(|(_, t)| t.pos.dirty)
-            .map(|(p, _)| *p)
-            .collect();
-        if dirty.is_empty() {
-            return Ok(());
-        }
-        kafka::flush(&self.producer)?;
-        let topic = &self.opts.settings.repartition_topic;
-        let cps: Vec<Checkpoint> = dirty
-            .iter()
-            .map(|p| self.tasks[p].checkpoint(topic, *p))
-            .collect();
-        self.store.save(&cps)?;
-        commit(consumer, topic, &cps, &mut self.telemetry)?;
-        for p in dirty {
-            if let Some(t) = self.tasks.get_mut(&p) {
-                t.pos.dirty = false;
-            }
-        }
-        self.telemetry.record(RunEvent::Checkpointed);
-        Ok(())
+        self.tasks
+            .checkpoint(consumer, &self.producer, &mut self.telemetry)
     }
 
     /// The one-second timer; true when the input has ended and every task is drained.
@@ -224,6 +152,7 @@ impl Runner<'_> {
         let bs = self.config.time.bucket_seconds;
         let released = self
             .tasks
+            .map
             .values()
             .filter_map(|t| t.barrier.released())
             .min()
@@ -234,9 +163,8 @@ impl Runner<'_> {
             released,
         });
         input_done.load(Ordering::Relaxed)
-            && self.joined
-            && assigned.is_subset(&self.eof)
-            && self.tasks.values().all(DetectTask::drained)
+            && self.tasks.read_to_end(&assigned)
+            && self.tasks.map.values().all(DetectTask::drained)
     }
 }
 
@@ -261,11 +189,7 @@ pub(super) fn detect(
         config: &opts.detector,
         shared,
         producer,
-        store,
-        tasks: HashMap::new(),
-        revoked_at: HashMap::new(),
-        eof: BTreeSet::new(),
-        joined: false,
+        tasks: Tasks::new(&s.repartition_topic, store),
         out: Vec::new(),
         reported_through: None,
         sink,
@@ -278,13 +202,15 @@ pub(super) fn detect(
             break;
         }
         let (batch, event) = poll_batch(&consumer, &r.shared);
-        r.sync_group()?;
+        let changes = r.shared.take_changes();
+        r.tasks
+            .sync(changes, &opts.detector, r.timers.ticks, &mut r.telemetry)?;
         for raw in batch {
             r.message(raw)?;
         }
         match event {
             Some(KafkaError::PartitionEOF(p)) => {
-                r.eof.insert(p);
+                r.tasks.eof.insert(p);
             }
             Some(e) => kafka::report_client_error(&e, "detect consumer"),
             None => {}

@@ -7,7 +7,6 @@
 //! the idleness timeout is first advanced to the newest watermark of the tasks in this
 //! process, then tells downstream it is idle.
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,20 +16,20 @@ use benglema_model::Post;
 use benglema_pipeline::analyze;
 use benglema_text::{Extractor, Reading};
 use rayon::prelude::*;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::{Offset, TopicPartitionList};
 
-use super::group::{GroupChange, GroupContext, Shared};
+use super::group::{GroupContext, Shared};
 use super::task::ExtractTask;
+use super::tasks::Tasks;
 use super::timers::Timers;
 use super::wire::Closed;
 use super::{assigned, poll_batch, Raw, RunOptions, Stop, BATCH, REASON_HEADER, SOURCE_HEADER};
 use crate::kafka::{self, TrackedProducer};
 use crate::metrics::Metrics;
 use crate::run::telemetry::{RunEvent, RunSummary, Telemetry};
-use crate::state::{Checkpoint, StateStore};
+use crate::state::StateStore;
 use crate::StreamError;
 
 /// A parsed and analysed post, or why the message is not a post.
@@ -65,14 +64,7 @@ struct Runner<'s> {
     opts: &'s RunOptions,
     shared: Arc<Shared>,
     producer: TrackedProducer,
-    store: StateStore,
-    tasks: HashMap<i32, ExtractTask>,
-    /// The epoch of each partition's latest revoke: a message polled at a lower epoch was
-    /// read for the task that revoke dropped.
-    revoked_at: HashMap<i32, u64>,
-    eof: BTreeSet<i32>,
-    /// The group has given this member its partitions (possibly none).
-    joined: bool,
+    tasks: Tasks<ExtractTask>,
     /// Partitions of the posts topic (every one is a source downstream).
     sources: u32,
     /// Partitions of the repartition topic.
@@ -82,57 +74,10 @@ struct Runner<'s> {
 }
 
 impl Runner<'_> {
-    fn task(&mut self, partition: i32) -> Result<&mut ExtractTask, StreamError> {
-        if !self.tasks.contains_key(&partition) {
-            let topic = &self.opts.settings.topic;
-            let cp = self.store.load(topic, partition)?;
-            let resumed_at = cp.as_ref().map(|c| c.next_offset);
-            let task = ExtractTask::open(&self.opts.detector, cp, self.timers.ticks)?;
-            self.telemetry.record(RunEvent::Started {
-                topic,
-                partition,
-                resumed_at,
-            });
-            self.tasks.insert(partition, task);
-        }
-        Ok(self.tasks.get_mut(&partition).expect("inserted above"))
-    }
-
-    /// Acts on what the group callbacks noted during the last poll: revoked partitions lose
-    /// their task before anything polled earlier is fed; assigned ones get theirs at once,
-    /// from their checkpoint, so a partition's state is held (and its idleness timed) from
-    /// the moment it is owned, posts or not.
-    fn sync_group(&mut self) -> Result<(), StreamError> {
-        for change in self.shared.take_changes() {
-            match change {
-                GroupChange::Assigned(ps) => {
-                    // Even an empty assignment (more members than partitions) is an answer.
-                    self.joined = true;
-                    self.telemetry.record(RunEvent::Assigned(&ps));
-                    for p in ps {
-                        self.task(p)?;
-                    }
-                }
-                GroupChange::Failed(e) => self.telemetry.record(RunEvent::RebalanceFailed(&e)),
-                GroupChange::Revoked { partitions, epoch } => {
-                    self.telemetry.record(RunEvent::Revoked(&partitions));
-                    for p in partitions {
-                        // Work since the last checkpoint is replayed by the next owner (this
-                        // process or another); what it sends again overwrites.
-                        self.tasks.remove(&p);
-                        self.eof.remove(&p);
-                        self.revoked_at.insert(p, epoch);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Sends what partition `src`'s tally closed since the last message to every
     /// repartition partition.
     fn send_closed(&mut self, src: i32, idle: bool, done: bool) -> Result<(), StreamError> {
-        let Some(task) = self.tasks.get_mut(&src) else {
+        let Some(task) = self.tasks.map.get_mut(&src) else {
             return Ok(());
         };
         let groups = self.groups;
@@ -190,18 +135,11 @@ impl Runner<'_> {
 
     fn message(&mut self, raw: &Raw, prepared: Prepared) -> Result<(), StreamError> {
         let partition = raw.partition;
-        if self
-            .revoked_at
-            .get(&partition)
-            .is_some_and(|&e| raw.epoch < e)
-        {
-            // Polled for a task a revoke has dropped since; its next owner reads it again.
-            return Ok(());
-        }
-        self.eof.remove(&partition);
         let tick = self.timers.ticks;
-        if !self.task(partition)?.pos.take(raw.offset, tick) {
-            // Already inside the checkpoint (its commit was lost): skip.
+        if !self
+            .tasks
+            .take(raw, &self.opts.detector, tick, &mut self.telemetry)?
+        {
             return Ok(());
         }
         self.telemetry.record(RunEvent::Read);
@@ -213,7 +151,7 @@ impl Runner<'_> {
             }
             Ok(p) => p,
         };
-        let task = self.tasks.get_mut(&partition).expect("task exists");
+        let task = self.tasks.map.get_mut(&partition).expect("task exists");
         let Reading { signal, terms } = reading;
         let term_refs: Vec<&str> = terms.iter().map(String::as_str).collect();
         let complaints = task.tally.stats().complaints;
@@ -246,6 +184,7 @@ impl Runner<'_> {
     fn send_all(&mut self) -> Result<(), StreamError> {
         let ps: Vec<(i32, bool)> = self
             .tasks
+            .map
             .iter()
             .map(|(p, t)| (*p, t.idle_sent && !t.fed))
             .collect();
@@ -262,6 +201,7 @@ impl Runner<'_> {
     fn advance_idle(&mut self) -> Result<(), StreamError> {
         let newest = self
             .tasks
+            .map
             .values()
             .filter_map(|t| t.tally.watermark())
             .max();
@@ -269,16 +209,17 @@ impl Runner<'_> {
         let tick = self.timers.ticks;
         let idle: Vec<i32> = self
             .tasks
+            .map
             .iter()
             .filter(|(p, t)| {
                 // Caught up (at the end of its partition) and quiet: a partition that is
                 // merely behind has posts to read and is never idle.
-                self.eof.contains(p) && tick >= t.pos.last_tick + idle_ticks && !t.idle_sent
+                self.tasks.eof.contains(p) && tick >= t.pos.last_tick + idle_ticks && !t.idle_sent
             })
             .map(|(p, _)| *p)
             .collect();
         for p in idle {
-            let task = self.tasks.get_mut(&p).expect("listed above");
+            let task = self.tasks.map.get_mut(&p).expect("listed above");
             if let Some(n) = newest {
                 task.tally.advance_to(n, &mut task.unsent);
             }
@@ -292,9 +233,9 @@ impl Runner<'_> {
     /// flushed state is checkpointed: the stream has ended for good, and a later run over
     /// more posts takes those of the flushed minutes as late.
     fn finish_input(&mut self) -> Result<(), StreamError> {
-        let ps: Vec<i32> = self.tasks.keys().copied().collect();
+        let ps: Vec<i32> = self.tasks.map.keys().copied().collect();
         for p in ps {
-            let task = self.tasks.get_mut(&p).expect("listed above");
+            let task = self.tasks.map.get_mut(&p).expect("listed above");
             task.tally.flush(&mut task.unsent);
             task.pos.dirty = true;
             self.send_closed(p, true, true)?;
@@ -305,30 +246,8 @@ impl Runner<'_> {
     /// Send what is unsent and flush it, save state, commit offsets.
     fn checkpoint(&mut self, consumer: &BaseConsumer<GroupContext>) -> Result<(), StreamError> {
         self.send_all()?;
-        let dirty: Vec<i32> = self
-            .tasks
-            .iter()
-            .filter(|(_, t)| t.pos.dirty)
-            .map(|(p, _)| *p)
-            .collect();
-        if dirty.is_empty() {
-            return Ok(());
-        }
-        kafka::flush(&self.producer)?;
-        let topic = &self.opts.settings.topic;
-        let cps: Vec<Checkpoint> = dirty
-            .iter()
-            .map(|p| self.tasks[p].checkpoint(topic, *p))
-            .collect();
-        self.store.save(&cps)?;
-        commit(consumer, topic, &cps, &mut self.telemetry)?;
-        for p in dirty {
-            if let Some(t) = self.tasks.get_mut(&p) {
-                t.pos.dirty = false;
-            }
-        }
-        self.telemetry.record(RunEvent::Checkpointed);
-        Ok(())
+        self.tasks
+            .checkpoint(consumer, &self.producer, &mut self.telemetry)
     }
 
     /// The one-second timer: gauges, idle partitions; true when the input is read to its
@@ -337,6 +256,7 @@ impl Runner<'_> {
         let assigned = assigned(consumer);
         let watermark = self
             .tasks
+            .map
             .values()
             .filter_map(|t| t.tally.watermark())
             .min();
@@ -346,34 +266,13 @@ impl Runner<'_> {
             watermark,
         });
         self.advance_idle()?;
-        Ok(self.opts.exit_on_eof.load(Ordering::Relaxed)
-            && self.joined
-            && assigned.is_subset(&self.eof))
+        Ok(self.opts.exit_on_eof.load(Ordering::Relaxed) && self.tasks.read_to_end(&assigned))
     }
 
     /// Posts counted in the state of the partitions held now.
     fn state_posts(&self) -> u64 {
-        self.tasks.values().map(|t| t.tally.stats().posts).sum()
+        self.tasks.map.values().map(|t| t.tally.stats().posts).sum()
     }
-}
-
-/// Commits the checkpoints' offsets (a failure is only reported: the checkpoint is what a
-/// restart resumes from, and the next owner skips the covered messages itself).
-pub(super) fn commit(
-    consumer: &BaseConsumer<GroupContext>,
-    topic: &str,
-    cps: &[Checkpoint],
-    telemetry: &mut Telemetry<'_>,
-) -> Result<(), StreamError> {
-    let mut tpl = TopicPartitionList::new();
-    for cp in cps {
-        tpl.add_partition_offset(topic, cp.partition, Offset::Offset(cp.next_offset))
-            .map_err(|e| StreamError::kafka("building the commit", e))?;
-    }
-    if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
-        telemetry.record(RunEvent::CommitFailed(&e));
-    }
-    Ok(())
 }
 
 /// Runs the extract stage until `stop` is set (or, with `exit_on_eof`, the assigned
@@ -403,11 +302,7 @@ pub(super) fn extract(
         opts,
         shared,
         producer,
-        store,
-        tasks: HashMap::new(),
-        revoked_at: HashMap::new(),
-        eof: BTreeSet::new(),
-        joined: false,
+        tasks: Tasks::new(&s.topic, store),
         sources,
         groups,
         telemetry: Telemetry::new(metrics, "extract"),
@@ -420,7 +315,9 @@ pub(super) fn extract(
             break;
         }
         let (batch, event) = poll_batch(&consumer, &r.shared);
-        r.sync_group()?;
+        let changes = r.shared.take_changes();
+        r.tasks
+            .sync(changes, &opts.detector, r.timers.ticks, &mut r.telemetry)?;
         r.telemetry.record(RunEvent::Polled {
             messages: batch.len(),
         });
@@ -461,7 +358,7 @@ pub(super) fn extract(
         }
         match event {
             Some(KafkaError::PartitionEOF(p)) => {
-                r.eof.insert(p);
+                r.tasks.eof.insert(p);
                 r.telemetry.record(RunEvent::Connected);
             }
             Some(e) => kafka::report_client_error(&e, "consumer"),

@@ -22,7 +22,8 @@
 //! discarded: if the partition comes straight back, its new task resumes from the checkpoint
 //! and the consumer from the committed offset (the client stores no offsets of its own).
 //!
-//! The loop is split by concern: [`task`] (the two kinds of task), [`wire`] (the
+//! The loop is split by concern: [`task`] (the two kinds of task), [`tasks`] (what both
+//! stages do with their tasks: open, revoke, skip, checkpoint), [`wire`] (the
 //! repartition messages), [`timers`] (turns, ticks, checkpoints), [`group`] (the rebalance
 //! callbacks) and [`telemetry`] (every run event, one enum, feeding Prometheus, the summary
 //! and the log).
@@ -31,6 +32,7 @@ mod detect;
 mod extract;
 mod group;
 mod task;
+mod tasks;
 pub mod telemetry;
 mod timers;
 pub mod wire;

@@ -14,6 +14,7 @@ use benglema_detect::{
     Tally, TallyState,
 };
 
+use crate::run::tasks::StageTask;
 use crate::run::wire::Closed;
 use crate::state::{Checkpoint, TaskState};
 use crate::StreamError;
@@ -74,9 +75,9 @@ pub(crate) struct ExtractTask {
     pub(crate) fed: bool,
 }
 
-impl ExtractTask {
+impl StageTask for ExtractTask {
     /// A task from the partition's checkpoint, or a fresh one at offset 0.
-    pub(crate) fn open(
+    fn open(
         config: &DetectorConfig,
         checkpoint: Option<Checkpoint>,
         tick: u64,
@@ -102,6 +103,75 @@ impl ExtractTask {
         })
     }
 
+    fn position(&self) -> &Position {
+        &self.pos
+    }
+
+    fn position_mut(&mut self) -> &mut Position {
+        &mut self.pos
+    }
+
+    /// The task's checkpoint.
+    fn checkpoint(&self, topic: &str, partition: i32) -> Checkpoint {
+        Checkpoint {
+            topic: topic.to_owned(),
+            partition,
+            next_offset: self.pos.next_offset,
+            state: TaskState::Extract {
+                tally: self.tally.snapshot(),
+            },
+        }
+    }
+}
+
+impl StageTask for DetectTask {
+    /// A task from the partition's checkpoint, or a fresh one at offset 0.
+    fn open(
+        config: &DetectorConfig,
+        checkpoint: Option<Checkpoint>,
+        tick: u64,
+    ) -> Result<Self, StreamError> {
+        let (barrier, stepper, next_offset) = match checkpoint {
+            Some(Checkpoint {
+                state: TaskState::Detect { barrier, stepper },
+                next_offset,
+                ..
+            }) => (barrier, stepper, next_offset),
+            Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "a detect")),
+            None => (Barrier::new(0), StepperState::default(), 0),
+        };
+        let stepper = Stepper::restore(config.clone(), EngineOptions::default(), stepper)?;
+        Ok(DetectTask {
+            barrier,
+            stepper,
+            pos: Position::new(next_offset, tick),
+            keep: config.lifecycle.sample_posts,
+        })
+    }
+
+    fn position(&self) -> &Position {
+        &self.pos
+    }
+
+    fn position_mut(&mut self) -> &mut Position {
+        &mut self.pos
+    }
+
+    /// The task's checkpoint.
+    fn checkpoint(&self, topic: &str, partition: i32) -> Checkpoint {
+        Checkpoint {
+            topic: topic.to_owned(),
+            partition,
+            next_offset: self.pos.next_offset,
+            state: TaskState::Detect {
+                barrier: self.barrier.clone(),
+                stepper: self.stepper.snapshot(),
+            },
+        }
+    }
+}
+
+impl ExtractTask {
     /// What to send downstream: the unsent closed minutes (nothing when neither the closed
     /// point moved nor a bucket closed, unless the idle or done flag changes).
     pub(crate) fn closed(
@@ -130,18 +200,6 @@ impl ExtractTask {
             buckets: closed,
         })
     }
-
-    /// The task's checkpoint.
-    pub(crate) fn checkpoint(&self, topic: &str, partition: i32) -> Checkpoint {
-        Checkpoint {
-            topic: topic.to_owned(),
-            partition,
-            next_offset: self.pos.next_offset,
-            state: TaskState::Extract {
-                tally: self.tally.snapshot(),
-            },
-        }
-    }
 }
 
 /// The detect task of one repartition partition.
@@ -153,30 +211,6 @@ pub(crate) struct DetectTask {
 }
 
 impl DetectTask {
-    /// A task from the partition's checkpoint, or a fresh one at offset 0.
-    pub(crate) fn open(
-        config: &DetectorConfig,
-        checkpoint: Option<Checkpoint>,
-        tick: u64,
-    ) -> Result<Self, StreamError> {
-        let (barrier, stepper, next_offset) = match checkpoint {
-            Some(Checkpoint {
-                state: TaskState::Detect { barrier, stepper },
-                next_offset,
-                ..
-            }) => (barrier, stepper, next_offset),
-            Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "a detect")),
-            None => (Barrier::new(0), StepperState::default(), 0),
-        };
-        let stepper = Stepper::restore(config.clone(), EngineOptions::default(), stepper)?;
-        Ok(DetectTask {
-            barrier,
-            stepper,
-            pos: Position::new(next_offset, tick),
-            keep: config.lifecycle.sample_posts,
-        })
-    }
-
     /// Takes one message: the barrier keeps it, and the series step through whatever every
     /// source has now closed, one minute at a time, so that each output is stamped with the
     /// minute (bucket index) that produced it.
@@ -215,19 +249,6 @@ impl DetectTask {
     /// Every source has said its input ended and nothing waits.
     pub(crate) fn drained(&self) -> bool {
         self.barrier.drained()
-    }
-
-    /// The task's checkpoint.
-    pub(crate) fn checkpoint(&self, topic: &str, partition: i32) -> Checkpoint {
-        Checkpoint {
-            topic: topic.to_owned(),
-            partition,
-            next_offset: self.pos.next_offset,
-            state: TaskState::Detect {
-                barrier: self.barrier.clone(),
-                stepper: self.stepper.snapshot(),
-            },
-        }
     }
 }
 
