@@ -14,13 +14,36 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// One sample post of a bucket: its event time and id (ordered by both).
+/// Longest sample text kept, in characters (a status page shows it; Weibo's own preview
+/// is about as long).
+pub const SAMPLE_TEXT_CHARS: usize = 280;
+
+/// One sample post of a bucket: its event time, id and text (ordered by time, then id).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Sample {
     /// Event time, seconds since the Unix epoch.
     pub at: i64,
     /// Post id.
     pub id: String,
+    /// The post's text, cut to [`SAMPLE_TEXT_CHARS`] characters (empty in checkpoints
+    /// written before texts were kept).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
+impl Sample {
+    /// A sample of a post, its text cut to [`SAMPLE_TEXT_CHARS`] characters.
+    pub fn new(at: i64, id: &str, text: &str) -> Self {
+        let text = match text.char_indices().nth(SAMPLE_TEXT_CHARS) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text.to_owned(),
+        };
+        Sample {
+            at,
+            id: id.to_owned(),
+            text,
+        }
+    }
 }
 
 /// One service's posts in one bucket.
@@ -51,6 +74,16 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl ServiceCounts {
+    /// Whether a post at `(at, id)` would be among the `keep` earliest samples (so that a
+    /// sample is only built, its text copied, when it is kept).
+    pub fn wants_sample(&self, at: i64, id: &str, keep: usize) -> bool {
+        self.samples.len() < keep
+            || self
+                .samples
+                .last()
+                .is_some_and(|l| (at, id) < (l.at, l.id.as_str()))
+    }
+
     /// Keeps `s` if it is among the `keep` earliest samples.
     pub fn offer_sample(&mut self, s: Sample, keep: usize) {
         if self.samples.len() >= keep && self.samples.last().is_none_or(|l| &s >= l) {
@@ -157,10 +190,19 @@ mod tests {
     use super::*;
 
     fn sample(at: i64, id: &str) -> Sample {
-        Sample {
-            at,
-            id: id.to_owned(),
-        }
+        Sample::new(at, id, &format!("post {id}"))
+    }
+
+    #[test]
+    fn sample_texts_are_cut_on_a_character_boundary() {
+        let long = "微信崩了".repeat(100);
+        let s = Sample::new(1, "a", &long);
+        assert_eq!(s.text.chars().count(), SAMPLE_TEXT_CHARS + 1);
+        assert!(s.text.ends_with('…'));
+        assert_eq!(Sample::new(1, "a", "短").text, "短");
+        // Old checkpoints (no text) still read.
+        let old: Sample = serde_json::from_str(r#"{"at":1,"id":"a"}"#).unwrap();
+        assert_eq!(old.text, "");
     }
 
     fn counts(samples: &[(i64, &str)]) -> ServiceCounts {
@@ -186,6 +228,13 @@ mod tests {
         let mut c = counts(&[(1, "b"), (1, "a")]);
         c.offer_sample(sample(1, "a"), 3);
         assert_eq!(c.samples, vec![sample(1, "a"), sample(1, "b")]);
+        // wants_sample agrees with offer_sample.
+        let full = counts(&[(1, "a"), (3, "c"), (5, "e")]);
+        assert!(full.wants_sample(4, "d", 3));
+        assert!(full.wants_sample(5, "d", 3));
+        assert!(!full.wants_sample(5, "e", 3));
+        assert!(!full.wants_sample(6, "a", 3));
+        assert!(c.wants_sample(9, "z", 3));
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct Observation<'a> {
     pub signal: Option<&'a Signal>,
     /// Content terms of the post (for an event's top terms); only used for complaints.
     pub terms: &'a [&'a str],
+    /// The post's text (kept, cut, for the first complaints of a bucket: its samples).
+    pub text: &'a str,
 }
 
 /// What became of an observation.

@@ -120,11 +120,10 @@ impl Tally {
                         for t in obs.terms {
                             *sc.terms.entry((*t).to_owned()).or_default() += 1;
                         }
-                        let sample = Sample {
-                            at: obs.at,
-                            id: obs.id.to_owned(),
-                        };
-                        sc.offer_sample(sample, self.sample_posts);
+                        if sc.wants_sample(obs.at, obs.id, self.sample_posts) {
+                            let sample = Sample::new(obs.at, obs.id, obs.text);
+                            sc.offer_sample(sample, self.sample_posts);
+                        }
                     }
                     SignalKind::Recovery => sc.recoveries += 1,
                     SignalKind::Denial => {}

@@ -99,6 +99,7 @@ fn run(engine: &mut Engine, posts: &[Post], out: &mut Vec<Output>) {
                 at: p.at,
                 signal: p.signal.as_ref(),
                 terms: &terms,
+                text: "",
             },
             out,
         );
@@ -262,6 +263,7 @@ fn late_duplicate_and_idle_posts_are_accounted() {
         at,
         signal: Some(&sig),
         terms: &[],
+        text: "",
     };
     assert_eq!(
         engine.observe(obs("a", T0 + 10), &mut out),
@@ -312,6 +314,7 @@ fn a_gap_of_days_does_not_step_every_empty_minute() {
         at,
         signal: None,
         terms: &[],
+        text: "",
     };
     engine.observe(obs("a", T0), &mut out);
     // A year later.
@@ -680,6 +683,7 @@ fn scaled_out(
                 at: p.at,
                 signal: p.signal.as_ref(),
                 terms: &terms,
+                text: "",
             },
             &mut closed,
         );

@@ -91,6 +91,7 @@ impl<'x> Detector<'x> {
                 at: post.created_at.timestamp(),
                 signal: signal.as_ref(),
                 terms: &term_refs,
+                text: &post.text,
             },
             out,
         );

@@ -231,12 +231,12 @@ impl Metrics {
     }
 }
 
-/// Serves `/metrics` and `/healthz` on `addr` until the runtime stops.
-pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<(), StreamError> {
+/// The routes `/metrics` and `/healthz` (the status page merges them into its own).
+pub fn router(metrics: Arc<Metrics>) -> axum::Router {
     use axum::http::StatusCode;
     use axum::routing::get;
     let m1 = metrics.clone();
-    let app = axum::Router::new()
+    axum::Router::new()
         .route(
             "/metrics",
             get(move || {
@@ -260,13 +260,17 @@ pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<(), Stream
                     }
                 }
             }),
-        );
+        )
+}
+
+/// Serves `/metrics` and `/healthz` on `addr` until the runtime stops.
+pub async fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<(), StreamError> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         StreamError::Config(format!(
             "--metrics-addr {addr}: {e} (pick a free port, or omit the flag)"
         ))
     })?;
-    axum::serve(listener, app)
+    axum::serve(listener, router(metrics))
         .await
         .map_err(|e| StreamError::Config(format!("metrics server on {addr}: {e}")))
 }

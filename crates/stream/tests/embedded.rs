@@ -62,6 +62,7 @@ fn run_once(s: &Settings, ex: &Extractor) -> (benglema_stream::RunSummary, Vec<O
         role: Role::Both,
         repartition_partitions: None,
         repartition_retention: Duration::from_secs(3600),
+        board: None,
     };
     let mut events = Vec::new();
     let mut sink = |e: &OutageEvent| -> Result<(), StreamError> {
@@ -160,6 +161,7 @@ fn an_idle_partition_is_advanced_to_the_others_watermark() {
         role: Role::Both,
         repartition_partitions: None,
         repartition_retention: Duration::from_secs(3600),
+        board: None,
     };
     let stop = AtomicBool::new(false);
     let mut sink = |_: &OutageEvent| -> Result<(), StreamError> { Ok(()) };

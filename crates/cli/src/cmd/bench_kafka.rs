@@ -218,6 +218,7 @@ impl Stage {
             role,
             repartition_partitions: None,
             repartition_retention: Duration::from_secs(3600),
+            board: None,
         };
         let stop = AtomicBool::new(false);
         let results: Vec<_> = std::thread::scope(|sc| {
@@ -303,10 +304,11 @@ fn detect_task_size() -> (usize, usize, usize) {
             c.symptoms.insert("登录".into(), 5);
             c.terms.insert(format!("词{}", (m + k as i64) % 50), 5);
             c.offer_sample(
-                Sample {
-                    at: (b0 + m) * 60,
-                    id: format!("{m}-{k}"),
-                },
+                Sample::new(
+                    (b0 + m) * 60,
+                    &format!("{m}-{k}"),
+                    "微信又崩了，消息发不出去，朋友圈也刷不出来",
+                ),
                 5,
             );
             bucket.services.insert(name.clone(), c);

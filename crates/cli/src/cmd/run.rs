@@ -14,6 +14,7 @@ use benglema_detect::DetectorConfig;
 use benglema_io::CsvAppender;
 use benglema_io::{bundled_history, bundled_posts};
 use benglema_model::{EventStatus, OutageEvent};
+use benglema_status::{Assets, Board, BoardOptions};
 use benglema_stream::embedded::EmbeddedCluster;
 use benglema_stream::metrics::Metrics;
 use benglema_stream::produce::{produce_files, produce_posts, KeyBy, Pace, Sender};
@@ -46,6 +47,18 @@ pub struct Args {
     /// Serve Prometheus metrics (/metrics) and /healthz here, e.g. 127.0.0.1:9464.
     #[arg(long, value_name = "ADDR")]
     metrics_addr: Option<SocketAddr>,
+    /// Serve the live status page here (/, /service/NAME, /api/..., /metrics, /healthz),
+    /// e.g. 127.0.0.1:8080 [default with the embedded demo: a free loopback port; off with
+    /// --brokers]. In a two-stage deployment the detect processes serve it.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Embedded demo only: do not serve the status page.
+    #[arg(long, conflicts_with = "http")]
+    no_http: bool,
+    /// Status page: link sample posts here, `{id}` replaced by the post id (e.g.
+    /// https://m.weibo.cn/detail/{id}).
+    #[arg(long, value_name = "URL")]
+    post_url: Option<String>,
     /// Detector parameters (default: the bundled models/detector.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -345,6 +358,55 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let settings = args
         .kafka
         .settings(args.state.clone(), args.checkpoint_seconds)?;
+    if args.http.is_some() && matches!(args.role, RoleArg::Extract) {
+        anyhow::bail!(
+            "--http: the status page is served by the detect stage; give it to the --role detect \
+             (or both) processes, and --metrics-addr to this one"
+        );
+    }
+    if let Some(u) = &args.post_url {
+        if !u.contains("{id}") || !(u.starts_with("https://") || u.starts_with("http://")) {
+            anyhow::bail!(
+                "--post-url {u:?}: give an http(s) URL with {{id}} where the post id goes, e.g. \
+                 https://m.weibo.cn/detail/{{id}}"
+            );
+        }
+    }
+    let http = match (args.http, settings.is_none() && !args.no_http) {
+        (Some(a), _) => Some(a),
+        (None, true) => Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        (None, false) => None,
+    };
+    let board = match http {
+        Some(addr) => {
+            let listener = std::net::TcpListener::bind(addr).with_context(|| {
+                format!("--http {addr}: cannot listen (pick a free port, or --no-http)")
+            })?;
+            let local = listener.local_addr().context("--http: the bound address")?;
+            let mut options = BoardOptions::new(&detector);
+            options.post_url = args.post_url.clone();
+            let board = Arc::new(Board::new(options));
+            let router = benglema_status::router(
+                board.clone(),
+                Assets {
+                    font: benglema_report::font::EMBEDDED_FONT,
+                },
+            )
+            .merge(benglema_stream::metrics::router(metrics.clone()));
+            rt.spawn(async move {
+                // Inside the runtime: the listener registers with its reactor.
+                if let Err(e) = benglema_status::serve(listener, router).await {
+                    eprintln!("benglema: status page on {local}: {e}");
+                }
+            });
+            eprintln!(
+                "benglema: status page on http://{local}/ (JSON under /api/services and \
+                 /api/events, live at /api/stream; /metrics, /healthz)"
+            );
+            Some(board)
+        }
+        None => None,
+    };
     let mut embedded = None;
     let mut feeder = None;
     if settings.is_none() && !matches!(args.role, RoleArg::Both) {
@@ -460,6 +522,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         repartition_partitions: args.repartition_partitions,
         repartition_retention: Duration::from_secs_f64(h * 3600.0),
+        board,
     };
     let o = &opts.settings;
     match opts.role {

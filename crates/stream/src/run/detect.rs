@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use benglema_detect::{DetectorConfig, Output};
+use benglema_detect::{BucketCounts, DetectorConfig, Output};
+use benglema_status::Board;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 
@@ -38,6 +39,10 @@ struct Runner<'s> {
     producer: TrackedProducer,
     tasks: Tasks<DetectTask>,
     out: Vec<(i64, Output)>,
+    /// The counts of the minutes just stepped (only with a status board).
+    counts: Vec<(i64, BucketCounts)>,
+    /// The status page's state, when `run` serves one.
+    board: Option<Arc<Board>>,
     /// The oldest final minute last reported to the sink.
     reported_through: Option<i64>,
     sink: &'s mut dyn EventSink,
@@ -50,8 +55,20 @@ struct Runner<'s> {
 impl Runner<'_> {
     fn publish(&mut self) -> Result<(), StreamError> {
         let bs = self.config.time.bucket_seconds;
+        let mut board = self.board.as_deref().map(Board::write);
         for (b, o) in self.out.drain(..) {
-            let Output::Event(e) = o else { continue };
+            let e = match o {
+                Output::Event(e) => e,
+                Output::Series(p) => {
+                    if let Some(w) = board.as_mut() {
+                        w.point(&p);
+                    }
+                    continue;
+                }
+            };
+            if let Some(w) = board.as_mut() {
+                w.event(&e);
+            }
             let json = serde_json::to_vec(&e).expect("events serialise");
             kafka::send(
                 &self.producer,
@@ -62,6 +79,11 @@ impl Runner<'_> {
             )?;
             self.telemetry.record(RunEvent::Published(&e));
             self.sink.event_at(&e, b * bs)?;
+        }
+        if let Some(w) = board.as_mut() {
+            for (b, c) in self.counts.drain(..) {
+                w.counts(b, &c);
+            }
         }
         Ok(())
     }
@@ -88,7 +110,8 @@ impl Runner<'_> {
         };
         let src = msg.src;
         let task = self.tasks.map.get_mut(&partition).expect("task exists");
-        let r = task.receive(msg, &mut self.out);
+        let counts = self.board.is_some().then_some(&mut self.counts);
+        let r = task.receive(msg, &mut self.out, counts);
         if r.stale > 0 {
             self.telemetry.record(RunEvent::Stale { posts: r.stale });
         }
@@ -132,6 +155,9 @@ impl Runner<'_> {
             return;
         }
         self.reported_through = through;
+        if let (Some(board), Some(t)) = (&self.board, through) {
+            board.write().advance(t * bs);
+        }
         let status = MinuteStatus {
             through: through.unwrap_or_default() * bs,
             services: self.tasks.map.values().map(DetectTask::series).sum(),
@@ -191,6 +217,8 @@ pub(super) fn detect(
         producer,
         tasks: Tasks::new(&s.repartition_topic, store),
         out: Vec::new(),
+        counts: Vec::new(),
+        board: opts.board.clone(),
         reported_through: None,
         sink,
         telemetry: Telemetry::new(metrics, "detect"),

@@ -162,6 +162,7 @@ impl Runner<'_> {
                 at: post.created_at.timestamp(),
                 signal: signal.as_ref(),
                 terms: &term_refs,
+                text: &post.text,
             },
             &mut task.unsent,
         );

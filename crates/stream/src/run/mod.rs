@@ -89,6 +89,8 @@ pub struct RunOptions {
     /// Retention of the repartition topic when `run` creates it: how long a stopped detect
     /// stage may stay down and still catch up.
     pub repartition_retention: Duration,
+    /// The status page's board, kept up to date by the detect stage when given.
+    pub board: Option<Arc<benglema_status::Board>>,
 }
 
 /// Which stages a `run` process runs.

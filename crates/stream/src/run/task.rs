@@ -140,7 +140,9 @@ impl StageTask for DetectTask {
             Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "a detect")),
             None => (Barrier::new(0), StepperState::default(), 0),
         };
-        let stepper = Stepper::restore(config.clone(), EngineOptions::default(), stepper)?;
+        // Series points feed the status page (one per series per minute: cheap beside the
+        // posts behind them); without one the runner drops them.
+        let stepper = Stepper::restore(config.clone(), EngineOptions { series: true }, stepper)?;
         Ok(DetectTask {
             barrier,
             stepper,
@@ -213,8 +215,14 @@ pub(crate) struct DetectTask {
 impl DetectTask {
     /// Takes one message: the barrier keeps it, and the series step through whatever every
     /// source has now closed, one minute at a time, so that each output is stamped with the
-    /// minute (bucket index) that produced it.
-    pub(crate) fn receive(&mut self, m: Closed, out: &mut Vec<(i64, Output)>) -> Received {
+    /// minute (bucket index) that produced it. With `counts`, the counts of each minute
+    /// stepped are copied there too (the status page's symptoms, terms and posts).
+    pub(crate) fn receive(
+        &mut self,
+        m: Closed,
+        out: &mut Vec<(i64, Output)>,
+        mut counts: Option<&mut Vec<(i64, BucketCounts)>>,
+    ) -> Received {
         self.barrier.grow(m.sources);
         let mut r = self.barrier.receive(m.closing());
         let Some((through, ready)) = self.barrier.release(self.keep) else {
@@ -231,6 +239,9 @@ impl DetectTask {
                 break;
             };
             let content = ready.next_if(|(c, _)| *c <= b);
+            if let (Some(into), Some(c)) = (counts.as_deref_mut(), content.as_ref()) {
+                into.push(c.clone());
+            }
             r.stale += self.stepper.advance(b + 1, content, &mut step);
             out.extend(step.drain(..).map(|o| (b, o)));
             if self.stepper.next_bucket().is_none_or(|n| n <= b) {
