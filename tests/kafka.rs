@@ -1022,12 +1022,22 @@ fn the_detect_stage_serves_the_status_page_in_a_two_stage_deployment() {
             .stderr(Stdio::null());
         c
     };
-    let mut extract = stage("extract").spawn().unwrap();
-    let mut detect = stage("detect")
-        .args(["--http", &format!("127.0.0.1:{port}")])
-        .args(["--post-url", "https://m.weibo.cn/detail/{id}"])
-        .spawn()
-        .unwrap();
+    /// Killed on drop, also when an assertion fails.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let extract = Killed(stage("extract").spawn().unwrap());
+    let detect = Killed(
+        stage("detect")
+            .args(["--http", &format!("127.0.0.1:{port}")])
+            .args(["--post-url", "https://m.weibo.cn/detail/{id}"])
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::blocking::Client::new();
     let get = |path: &str| -> Option<serde_json::Value> {
@@ -1082,9 +1092,6 @@ fn the_detect_stage_serves_the_status_page_in_a_two_stage_deployment() {
     assert_eq!(health.status(), 200);
     let page = http.get(format!("{base}/")).send().unwrap().text().unwrap();
     assert!(page.contains("崩了吗"), "{page}");
-    for c in [&mut detect, &mut extract] {
-        let _ = c.kill();
-        let _ = c.wait();
-    }
+    drop((detect, extract));
     let _ = std::fs::remove_dir_all(dir);
 }

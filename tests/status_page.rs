@@ -3,7 +3,7 @@
 //!
 //! It checks that 微信 turns from 正常 to an outage during the incident and back without a
 //! reload (live updates), that the service page draws its chart with the event shaded, that
-//! a post text with `<script>` stays text, and that the pages fit a phone's width; and it
+//! a post text with `<script>` stays text, and that the pages fit a 320-pixel phone; and it
 //! saves screenshots of each page under the test's output directory
 //! (`$CARGO_TARGET_TMPDIR/status-page/`).
 //!
@@ -101,17 +101,32 @@ impl Driver {
 
     /// A headless browser window of `width` x `height` CSS pixels.
     fn session(&self, chromium: &Path, width: u32, height: u32) -> Session<'_> {
+        self.open(chromium, width, height, false)
+    }
+
+    /// A phone's screen of `width` x `height` CSS pixels (Chromium's device emulation: a
+    /// headless window is never narrower than 500 pixels).
+    fn phone(&self, chromium: &Path, width: u32, height: u32) -> Session<'_> {
+        self.open(chromium, width, height, true)
+    }
+
+    fn open(&self, chromium: &Path, width: u32, height: u32, mobile: bool) -> Session<'_> {
+        let mut options = json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--hide-scrollbars",
+                     format!("--window-size={},{}", width.max(500), height)],
+        });
+        if mobile {
+            options["mobileEmulation"] = json!({"deviceMetrics": {
+                "width": width, "height": height, "pixelRatio": 2.0, "touch": true}});
+        }
         let v = self.call(
             "POST",
             "/session",
             json!({"capabilities": {"alwaysMatch": {
                 "browserName": "chrome",
-                "goog:chromeOptions": {
-                    "binary": chromium,
-                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                             "--disable-dev-shm-usage", "--hide-scrollbars",
-                             format!("--window-size={width},{height}")],
-                },
+                "goog:chromeOptions": options,
             }}}),
         );
         Session {
@@ -267,15 +282,30 @@ fn demo(posts: &Path, speed: &str) -> Demo {
     Demo { child, base }
 }
 
-/// Records every status 微信's card shows (`absent` while it has none), as it changes.
-const WATCH: &str = r#"
+/// Records every status 微信's card shows, with its label (`absent` while it has none), as
+/// it changes.
+const WATCH_INDEX: &str = r#"
 window.__seen = [];
 const record = () => {
   const c = document.querySelector('[data-service="微信"] .status');
-  const s = c ? c.dataset.status : 'absent';
+  const s = c ? c.dataset.status + '|' + c.textContent : 'absent';
   if (window.__seen[window.__seen.length - 1] !== s) window.__seen.push(s);
 };
 new MutationObserver(record).observe(document.getElementById('services'), {childList: true, subtree: true});
+record();
+return true;
+"#;
+
+/// Records the service page's status and, with it, whether its chart shades an event.
+const WATCH_SERVICE: &str = r#"
+window.__seen = [];
+const record = () => {
+  const s = document.getElementById('status').dataset.status || 'absent';
+  const shaded = document.querySelectorAll('#chart rect.shade').length > 0;
+  const v = s + '|' + (shaded ? 'shaded' : 'plain');
+  if (window.__seen[window.__seen.length - 1] !== v) window.__seen.push(v);
+};
+new MutationObserver(record).observe(document.body, {childList: true, subtree: true, attributes: true, characterData: true});
 record();
 return true;
 "#;
@@ -284,8 +314,10 @@ fn seen(s: &Session) -> Vec<String> {
     serde_json::from_value(s.js("return window.__seen || [];")).unwrap()
 }
 
-fn outage(status: &str) -> bool {
-    matches!(status, "weak" | "moderate" | "strong")
+fn outage(seen: &str) -> bool {
+    ["weak|", "moderate|", "strong|"]
+        .iter()
+        .any(|p| seen.starts_with(p))
 }
 
 #[test]
@@ -297,19 +329,23 @@ fn the_status_page_goes_from_normal_to_outage_and_back_live_in_chromium() {
     std::fs::create_dir_all(&out).unwrap();
     let dir = scratch("status-page");
     let posts = history(&dir);
+    // The browsers first (they can be slow to start on a busy machine), then the demo.
+    let index = driver.session(&chromium, 1200, 900);
+    let service = driver.session(&chromium, 1200, 1400);
     let demo = demo(&posts, "1500");
     let wechat = format!("{}/service/%E5%BE%AE%E4%BF%A1", demo.base);
-
-    let index = driver.session(&chromium, 1200, 900);
-    index.go(&format!("{}/", demo.base));
-    index.wait_for(
-        "the page's script",
-        20,
-        "return !!document.getElementById('services');",
-    );
-    index.js(WATCH);
-    let service = driver.session(&chromium, 1200, 1400);
-    service.go(&wechat);
+    for (s, url, watch) in [
+        (&index, format!("{}/", demo.base), WATCH_INDEX),
+        (&service, wechat.clone(), WATCH_SERVICE),
+    ] {
+        s.go(&url);
+        s.wait_for(
+            "the page's script",
+            20,
+            "return !!document.body.dataset.page;",
+        );
+        s.js(watch);
+    }
 
     // 正常 first, while the afternoon's background complaints come in.
     index.wait_for(
@@ -329,35 +365,47 @@ fn the_status_page_goes_from_normal_to_outage_and_back_live_in_chromium() {
         std::thread::sleep(Duration::from_millis(100));
     }
     index.screenshot(&out.join("index-outage.png"));
-    // Each status shows its Chinese label.
-    let shown = index.js(
-        r#"const c = document.querySelector('[data-service="微信"] .status');
-           return [c.dataset.status, c.textContent];"#,
-    );
-    let labels =
-        json!({"normal": "正常", "weak": "轻微异常", "moderate": "故障", "strong": "严重故障"});
-    assert_eq!(labels[shown[0].as_str().unwrap()], shown[1], "{shown}");
-    // The service page, live too: its status, the chart with the event shaded.
-    service.wait_for(
-        "the service page showing the outage",
-        30,
-        r#"const s = document.getElementById('status').dataset.status;
-           return s && s !== 'normal' && document.querySelectorAll('#chart rect.shade').length > 0;"#,
-    );
+    // The service page, live too: an outage with the event shaded on its chart.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !seen(&service)
+        .iter()
+        .any(|s| outage(s) && s.ends_with("|shaded"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the service page never showed the outage: {:?}",
+            seen(&service)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     service.screenshot(&out.join("service-outage.png"));
 
     // Back to 正常 once the event resolves.
     let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
+    let s = loop {
         let s = seen(&index);
         let first_outage = s.iter().position(|x| outage(x)).unwrap();
-        if s[first_outage..].iter().any(|x| x == "normal") {
-            let before = s[..first_outage].iter().any(|x| x == "normal");
+        if s[first_outage..].iter().any(|x| x == "normal|正常") {
+            let before = s[..first_outage].iter().any(|x| x == "normal|正常");
             assert!(before, "正常 before the outage: {s:?}");
-            break;
+            break s;
         }
         assert!(Instant::now() < deadline, "微信 never recovered: {s:?}");
         std::thread::sleep(Duration::from_millis(200));
+    };
+    // Each status the card showed carried its Chinese label.
+    for x in &s {
+        assert!(
+            [
+                "absent",
+                "normal|正常",
+                "weak|轻微异常",
+                "moderate|故障",
+                "strong|严重故障"
+            ]
+            .contains(&x.as_str()),
+            "{x} in {s:?}"
+        );
     }
     // The page was never reloaded: the watcher installed at the start saw it all.
     assert_eq!(index.js("return typeof window.__seen;"), json!("object"));
@@ -412,8 +460,8 @@ fn the_status_page_goes_from_normal_to_outage_and_back_live_in_chromium() {
     service.screenshot(&out.join("service.png"));
     index.screenshot(&out.join("index.png"));
 
-    // A phone: nothing wider than the screen, both pages.
-    let phone = driver.session(&chromium, 390, 844);
+    // A small phone: nothing wider than the screen, both pages.
+    let phone = driver.phone(&chromium, 320, 640);
     for (url, name) in [
         (format!("{}/", demo.base), "index-phone.png"),
         (wechat.clone(), "service-phone.png"),
@@ -426,6 +474,7 @@ fn the_status_page_goes_from_normal_to_outage_and_back_live_in_chromium() {
         );
         let fit = phone.js("return [document.documentElement.scrollWidth, window.innerWidth];");
         let (w, inner) = (fit[0].as_u64().unwrap(), fit[1].as_u64().unwrap());
+        assert_eq!(inner, 320, "the phone's width");
         assert!(w <= inner, "{url}: {w} px wide in a {inner} px window");
         phone.screenshot(&out.join(name));
     }

@@ -236,6 +236,11 @@ impl Stepper {
         self.state.series.len()
     }
 
+    /// Turns the series output ([`EngineOptions::series`]) on or off from the next bucket.
+    pub fn set_series(&mut self, on: bool) {
+        self.options.series = on;
+    }
+
     /// Steps every series through every bucket before `through`: the buckets with posts
     /// are `buckets` (ascending; those before [`Stepper::next_bucket`] were stepped already
     /// and are skipped), every other bucket is empty. Returns the posts of skipped buckets.

@@ -98,6 +98,8 @@ function renderIndex(v) {
   setThrough(v);
   const list = document.getElementById("services");
   list.replaceChildren(...v.services.map((s) => card(s, v.spark_minutes)));
+  const down = v.services.filter((s) => s.status !== "normal").length;
+  document.title = (down ? "(" + down + ") " : "") + "崩了吗 · 服务状态";
   document.getElementById("empty").hidden = v.services.length > 0;
 }
 
@@ -197,6 +199,7 @@ function renderService(v) {
   st.className = "status " + v.status;
   st.dataset.status = v.status;
   st.textContent = v.status_label;
+  document.title = "崩了吗 · " + v.service + " · " + v.status_label;
   const o = v.open_event;
   document.getElementById("summary").replaceChildren(
     stat(String(v.complaints_hour), "近 1 小时投诉"),
@@ -224,7 +227,7 @@ function renderService(v) {
       p.url ? el("a", { class: "id", href: p.url, rel: "noopener noreferrer", target: "_blank" }, "#" + p.id)
         : el("span", { class: "id" }, "#" + p.id))) : [el("li", { class: "muted" }, "暂无")]));
   const labels = { open: "进行中", updated: "进行中", resolved: "已恢复" };
-  const sev = { weak: "轻微", moderate: "中等", strong: "严重" };
+  const sev = { weak: "轻微异常", moderate: "故障", strong: "严重故障" };
   document.querySelector("#events tbody").replaceChildren(...(v.events.length ? v.events.map((e) =>
     el("tr", { "data-event": e.event_id },
       el("td", {}, labels[e.status] || e.status), el("td", {}, sev[e.severity] || e.severity),
@@ -240,7 +243,13 @@ function start() {
   const page = document.body.dataset.page;
   let url = "/api/services", render = renderIndex;
   if (page === "service") {
-    const name = decodeURIComponent(location.pathname.replace(/^\/service\//, ""));
+    let name;
+    try {
+      name = decodeURIComponent(location.pathname.replace(/^\/service\//, ""));
+    } catch (e) {
+      document.getElementById("missing").hidden = false;
+      return;
+    }
     document.getElementById("name").textContent = name;
     document.title = "崩了吗 · " + name;
     url = "/api/services/" + encodeURIComponent(name);

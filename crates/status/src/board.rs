@@ -115,6 +115,8 @@ pub(crate) struct Inner {
     pub(crate) services: BTreeMap<String, Service>,
     /// The latest state of each kept event.
     pub(crate) events: BTreeMap<String, OutageEvent>,
+    /// The minute (bucket) of each kept event's latest state.
+    pub(crate) state_at: BTreeMap<String, i64>,
     /// Kept event ids, oldest first.
     pub(crate) order: VecDeque<String>,
 }
@@ -137,6 +139,7 @@ impl Board {
                 first: None,
                 services: BTreeMap::new(),
                 events: BTreeMap::new(),
+                state_at: BTreeMap::new(),
                 order: VecDeque::new(),
             }),
             tick: watch::Sender::new(Tick::default()),
@@ -179,7 +182,6 @@ impl Writer<'_> {
             .bucket_start
             .timestamp()
             .div_euclid(inner.opts.bucket_seconds);
-        inner.first = Some(inner.first.map_or(b, |f| f.min(b)));
         let svc = inner.services.entry(p.service.clone()).or_default();
         let m = Minute {
             b,
@@ -191,6 +193,7 @@ impl Writer<'_> {
             Some(last) if last.b > b => return,
             _ => svc.minutes.push_back(m),
         }
+        inner.first = Some(inner.first.map_or(b, |f| f.min(b)));
         self.changed = true;
     }
 
@@ -236,9 +239,19 @@ impl Writer<'_> {
         }
     }
 
-    /// One event state (the latest state of an event replaces the earlier).
-    pub fn event(&mut self, e: &OutageEvent) {
+    /// One event state, from the minute (bucket index) `b` that produced it. A state
+    /// replaces the one kept unless it comes from an earlier minute (a task that restarted
+    /// from its checkpoint replays its events' states, oldest first).
+    pub fn event(&mut self, e: &OutageEvent, b: i64) {
         let inner = &mut *self.inner;
+        if inner
+            .state_at
+            .get(&e.event_id)
+            .is_some_and(|kept| *kept > b)
+        {
+            return;
+        }
+        inner.state_at.insert(e.event_id.clone(), b);
         let svc = inner.services.entry(e.service.clone()).or_default();
         if inner.events.insert(e.event_id.clone(), e.clone()).is_none() {
             inner.order.push_back(e.event_id.clone());
@@ -247,11 +260,7 @@ impl Writer<'_> {
                 let Some(old) = inner.order.pop_front() else {
                     break;
                 };
-                if let Some(gone) = inner.events.remove(&old) {
-                    if let Some(s) = inner.services.get_mut(&gone.service) {
-                        s.events.retain(|id| *id != old);
-                    }
-                }
+                inner.forget(&old);
             }
         }
         self.changed = true;
@@ -268,6 +277,19 @@ impl Writer<'_> {
         }
         inner.through = Some(tb);
         let start = tb - inner.opts.window_buckets;
+        // Resolved events that ended before the window go; open ones stay.
+        let gone: Vec<String> = inner
+            .events
+            .values()
+            .filter(|e| e.status == EventStatus::Resolved)
+            .filter(|e| e.ended_at.unwrap_or(e.detected_at).timestamp() < start * bs)
+            .map(|e| e.event_id.clone())
+            .collect();
+        for id in &gone {
+            inner.forget(id);
+        }
+        let events = &inner.events;
+        inner.order.retain(|id| events.contains_key(id));
         inner.services.retain(|_, s| {
             while s.minutes.front().is_some_and(|m| m.b < start) {
                 s.minutes.pop_front();
@@ -300,6 +322,16 @@ impl Drop for Writer<'_> {
 }
 
 impl Inner {
+    /// Drops a kept event (not from `order`: the callers do).
+    fn forget(&mut self, id: &str) {
+        self.state_at.remove(id);
+        if let Some(gone) = self.events.remove(id) {
+            if let Some(s) = self.services.get_mut(&gone.service) {
+                s.events.retain(|x| x != id);
+            }
+        }
+    }
+
     /// Unix seconds as a time in the display zone.
     pub(crate) fn local(&self, unix: i64) -> DateTime<FixedOffset> {
         let utc = DateTime::from_timestamp(unix, 0).unwrap_or_default();
@@ -319,7 +351,7 @@ impl Inner {
             .local_minus_utc()
     }
 
-    /// The open event of a service (its newest event, unless resolved).
+    /// The open event of a service: its newest event not resolved (normally its only one).
     pub(crate) fn open_event(&self, svc: &Service) -> Option<&OutageEvent> {
         svc.events
             .iter()

@@ -13,4 +13,4 @@ mod board;
 mod server;
 
 pub use board::{Board, BoardOptions, Tick, Writer};
-pub use server::{router, serve, Assets, CSP};
+pub use server::{loopback_only, router, serve, Assets, CSP};

@@ -56,17 +56,27 @@ pub fn router(board: Arc<Board>, assets: Assets) -> Router {
     Router::new()
         .route("/", get(|| async { html(INDEX_HTML) }))
         .route("/service/{name}", get(|| async { html(SERVICE_HTML) }))
+        // The script and style sheet are revalidated (a new binary's script must not meet
+        // an old page); the font is the same in every version.
         .route(
             "/assets/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", APP_JS.as_bytes()) }),
+            get(|| async {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    APP_JS.as_bytes(),
+                    "no-cache",
+                )
+            }),
         )
         .route(
             "/assets/app.css",
-            get(|| async { asset("text/css; charset=utf-8", APP_CSS.as_bytes()) }),
+            get(|| async { asset("text/css; charset=utf-8", APP_CSS.as_bytes(), "no-cache") }),
         )
         .route(
             "/assets/benglema-sans.ttf",
-            get(|State(s): State<AppState>| async move { asset("font/ttf", s.assets.font) }),
+            get(|State(s): State<AppState>| async move {
+                asset("font/ttf", s.assets.font, "public, max-age=86400")
+            }),
         )
         .route(
             "/api/services",
@@ -127,15 +137,46 @@ fn html(body: &'static str) -> Response {
         .into_response()
 }
 
-fn asset(kind: &'static str, body: &'static [u8]) -> Response {
+fn asset(kind: &'static str, body: &'static [u8], cache: &'static str) -> Response {
     (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, cache)],
         body,
     )
         .into_response()
+}
+
+/// Refuses requests whose `Host` is not this machine's loopback name (`127.0.0.1`,
+/// `localhost`, `[::1]` with `port`): for a page bound to loopback, so that a web page
+/// elsewhere cannot read it through a DNS name rebound to 127.0.0.1. Requests without a
+/// `Host` (HTTP/1.0 tools) pass.
+pub fn loopback_only(router: Router, port: u16) -> Router {
+    let allowed: Arc<[String]> = ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .map(|h| format!("{h}:{port}"))
+        .collect();
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let allowed = allowed.clone();
+            async move {
+                let host = req
+                    .headers()
+                    .get(header::HOST)
+                    .map(|h| h.to_str().unwrap_or("?").to_ascii_lowercase());
+                match host {
+                    Some(h) if !allowed.contains(&h) => (
+                        StatusCode::MISDIRECTED_REQUEST,
+                        format!(
+                            "this status page listens on loopback and answers only to \
+                             {}; to serve other names, bind --http to another address\n",
+                            allowed.join(", ")
+                        ),
+                    )
+                        .into_response(),
+                    _ => next.run(req).await,
+                }
+            }
+        },
+    ))
 }
 
 fn json<T: serde::Serialize>(v: T) -> Response {

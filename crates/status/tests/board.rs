@@ -93,7 +93,10 @@ fn services_come_worst_first_with_their_last_hour_and_sparkline() {
             T0 / 60 + 110,
             &counts("微信", 110, 50, "微信崩了 <script>alert(1)</script>"),
         );
-        w.event(&event("微信", EventStatus::Open, Severity::Strong, 100));
+        w.event(
+            &event("微信", EventStatus::Open, Severity::Strong, 100),
+            T0 / 60 + 103,
+        );
         w.advance(T0 + 120 * 60);
     }
     let v = b.services();
@@ -115,13 +118,28 @@ fn services_come_worst_first_with_their_last_hour_and_sparkline() {
     assert_eq!(v.services[1].status_label, "正常");
 
     // Resolved: back to 正常.
-    b.write()
-        .event(&event("微信", EventStatus::Resolved, Severity::Strong, 100));
-    let v = b.services();
-    let wx = v.services.iter().find(|s| s.service == "微信").unwrap();
-    assert_eq!(wx.status_label, "正常");
-    assert!(wx.open_event.is_none());
-    assert_eq!(wx.events, 1);
+    b.write().event(
+        &event("微信", EventStatus::Resolved, Severity::Strong, 100),
+        T0 / 60 + 140,
+    );
+    let resolved = |b: &Board| {
+        let v = b.services();
+        let wx = v.services.iter().find(|s| s.service == "微信").unwrap();
+        assert_eq!(wx.events, 1);
+        wx.status_label == "正常" && wx.open_event.is_none()
+    };
+    assert!(resolved(&b));
+    // A task restarted from its checkpoint replays the open state from its earlier minute:
+    // the page stays on the newer state.
+    b.write().event(
+        &event("微信", EventStatus::Open, Severity::Strong, 100),
+        T0 / 60 + 103,
+    );
+    assert!(resolved(&b));
+    assert_eq!(
+        b.events(&EventsQuery::default()).events[0].status,
+        EventStatus::Resolved
+    );
 }
 
 #[test]
@@ -139,7 +157,10 @@ fn the_service_view_has_its_minutes_content_samples_and_events() {
         );
         // A replay of minute 15 is not counted twice.
         w.counts(T0 / 60 + 15, &counts("微信", 15, 15, "again"));
-        w.event(&event("微信", EventStatus::Resolved, Severity::Weak, 12));
+        w.event(
+            &event("微信", EventStatus::Resolved, Severity::Weak, 12),
+            T0 / 60 + 52,
+        );
         w.advance(T0 + 20 * 60);
     }
     let v = b.service("微信").unwrap();
@@ -192,12 +213,10 @@ fn history_older_than_the_window_goes_and_events_are_bounded() {
         w.point(&point("微信", 0, 5, 1.0));
         w.counts(T0 / 60, &counts("微信", 0, 5, "old"));
         for k in 0..5 {
-            w.event(&event(
-                "微信",
-                EventStatus::Resolved,
-                Severity::Weak,
-                k * 100,
-            ));
+            w.event(
+                &event("微信", EventStatus::Resolved, Severity::Weak, k * 100),
+                T0 / 60 + k * 100 + 40,
+            );
         }
         w.point(&point("淘宝", 1500, 1, 1.0));
         w.advance(T0 + 1501 * 60);
@@ -214,6 +233,10 @@ fn history_older_than_the_window_goes_and_events_are_bounded() {
     // The arrays span the window only.
     assert_eq!(t.complaints.len(), 1440);
     assert_eq!(t.t0_unix, Some(T0 + 61 * 60));
+    // A day later, the resolved events have left the window too, and 微信 the board.
+    b.write().advance(T0 + 3000 * 60);
+    assert!(b.events(&EventsQuery::default()).events.is_empty());
+    assert!(b.service("微信").is_none());
     let none = b.events(&EventsQuery {
         status: Some("open".into()),
         ..EventsQuery::default()
@@ -253,7 +276,10 @@ async fn the_routes_serve_pages_json_and_live_ticks() {
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = benglema_status::router(board.clone(), Assets { font: FONT });
+    let router = benglema_status::loopback_only(
+        benglema_status::router(board.clone(), Assets { font: FONT }),
+        addr.port(),
+    );
     tokio::spawn(benglema_status::serve(listener, router));
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
@@ -279,6 +305,20 @@ async fn the_routes_serve_pages_json_and_live_ticks() {
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert!(r.text().await.unwrap().contains(needle), "{path}");
     }
+    // Another name for this address (a DNS name rebound to 127.0.0.1) is refused.
+    let r = client
+        .get(format!("{base}/api/services"))
+        .header("host", format!("evil.example:{}", addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 421);
+    let r = client
+        .get(format!("http://localhost:{}/", addr.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let font = client
         .get(format!("{base}/assets/benglema-sans.ttf"))
         .send()

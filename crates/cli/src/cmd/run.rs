@@ -49,7 +49,9 @@ pub struct Args {
     metrics_addr: Option<SocketAddr>,
     /// Serve the live status page here (/, /service/NAME, /api/..., /metrics, /healthz),
     /// e.g. 127.0.0.1:8080 [default with the embedded demo: a free loopback port; off with
-    /// --brokers]. In a two-stage deployment the detect processes serve it.
+    /// --brokers]. In a two-stage deployment the detect processes serve it, each its own
+    /// services. It has no login: on a non-loopback address, anyone who reaches it reads
+    /// the sample posts (put it behind your proxy's authentication).
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
     /// Embedded demo only: do not serve the status page.
@@ -393,6 +395,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 },
             )
             .merge(benglema_stream::metrics::router(metrics.clone()));
+            let router = if local.ip().is_loopback() {
+                benglema_status::loopback_only(router, local.port())
+            } else {
+                router
+            };
             rt.spawn(async move {
                 // Inside the runtime: the listener registers with its reactor.
                 if let Err(e) = benglema_status::serve(listener, router).await {

@@ -55,21 +55,9 @@ struct Runner<'s> {
 impl Runner<'_> {
     fn publish(&mut self) -> Result<(), StreamError> {
         let bs = self.config.time.bucket_seconds;
-        let mut board = self.board.as_deref().map(Board::write);
-        for (b, o) in self.out.drain(..) {
-            let e = match o {
-                Output::Event(e) => e,
-                Output::Series(p) => {
-                    if let Some(w) = board.as_mut() {
-                        w.point(&p);
-                    }
-                    continue;
-                }
-            };
-            if let Some(w) = board.as_mut() {
-                w.event(&e);
-            }
-            let json = serde_json::to_vec(&e).expect("events serialise");
+        for (b, o) in &self.out {
+            let Output::Event(e) = o else { continue };
+            let json = serde_json::to_vec(e).expect("events serialise");
             kafka::send(
                 &self.producer,
                 &self.opts.settings.events_topic,
@@ -77,14 +65,25 @@ impl Runner<'_> {
                 &json,
                 None,
             )?;
-            self.telemetry.record(RunEvent::Published(&e));
-            self.sink.event_at(&e, b * bs)?;
+            self.telemetry.record(RunEvent::Published(e));
+            self.sink.event_at(e, b * bs)?;
         }
-        if let Some(w) = board.as_mut() {
-            for (b, c) in self.counts.drain(..) {
-                w.counts(b, &c);
+        // The board's lock only now, after the sends and sinks (which can block), so the
+        // page's readers never wait on them.
+        if let Some(board) = self.board.as_deref() {
+            let mut w = board.write();
+            for (b, o) in &self.out {
+                match o {
+                    Output::Event(e) => w.event(e, *b),
+                    Output::Series(p) => w.point(p),
+                }
+            }
+            for (b, c) in &self.counts {
+                w.counts(*b, c);
             }
         }
+        self.out.clear();
+        self.counts.clear();
         Ok(())
     }
 

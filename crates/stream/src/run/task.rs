@@ -140,9 +140,8 @@ impl StageTask for DetectTask {
             Some(cp) => return Err(wrong_stage(&cp.topic, cp.partition, "a detect")),
             None => (Barrier::new(0), StepperState::default(), 0),
         };
-        // Series points feed the status page (one per series per minute: cheap beside the
-        // posts behind them); without one the runner drops them.
-        let stepper = Stepper::restore(config.clone(), EngineOptions { series: true }, stepper)?;
+        // Series points are turned on per message, when a status page wants them.
+        let stepper = Stepper::restore(config.clone(), EngineOptions::default(), stepper)?;
         Ok(DetectTask {
             barrier,
             stepper,
@@ -215,14 +214,16 @@ pub(crate) struct DetectTask {
 impl DetectTask {
     /// Takes one message: the barrier keeps it, and the series step through whatever every
     /// source has now closed, one minute at a time, so that each output is stamped with the
-    /// minute (bucket index) that produced it. With `counts`, the counts of each minute
-    /// stepped are copied there too (the status page's symptoms, terms and posts).
+    /// minute (bucket index) that produced it. With `counts` (a status page), the series
+    /// points are output too, and the counts of each minute stepped are copied there (its
+    /// symptoms, terms and posts).
     pub(crate) fn receive(
         &mut self,
         m: Closed,
         out: &mut Vec<(i64, Output)>,
         mut counts: Option<&mut Vec<(i64, BucketCounts)>>,
     ) -> Received {
+        self.stepper.set_series(counts.is_some());
         self.barrier.grow(m.sources);
         let mut r = self.barrier.receive(m.closing());
         let Some((through, ready)) = self.barrier.release(self.keep) else {
@@ -239,8 +240,13 @@ impl DetectTask {
                 break;
             };
             let content = ready.next_if(|(c, _)| *c <= b);
+            // Not what the stepper refuses as stale (a bucket before its next one).
+            let fresh =
+                |c: &(i64, BucketCounts)| self.stepper.next_bucket().is_none_or(|n| c.0 >= n);
             if let (Some(into), Some(c)) = (counts.as_deref_mut(), content.as_ref()) {
-                into.push(c.clone());
+                if fresh(c) {
+                    into.push(c.clone());
+                }
             }
             r.stale += self.stepper.advance(b + 1, content, &mut step);
             out.extend(step.drain(..).map(|o| (b, o)));
