@@ -19,6 +19,9 @@ pub enum BacktestError {
     /// Detector parameters out of range.
     #[error(transparent)]
     Detector(#[from] benglema_detect::DetectError),
+    /// The reading threads could not start or failed.
+    #[error("{0}")]
+    Threads(String),
 }
 
 pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> BacktestError {

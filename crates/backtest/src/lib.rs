@@ -24,7 +24,7 @@ use benglema_io::{
 };
 use benglema_model::{EventFilter, Incident, Latest, OutageEvent, Post};
 use benglema_pipeline::{analyze, Detector};
-use benglema_text::Extractor;
+use benglema_text::{Extractor, Reading};
 use chrono::{DateTime, FixedOffset};
 
 pub use error::BacktestError;
@@ -53,7 +53,16 @@ pub struct BacktestOptions {
     /// Minutes from the first post that only prime the detectors: events detected in them
     /// are not written or scored, and labels starting in them are not covered.
     pub warm_up_minutes: i64,
+    /// Threads that read posts (extraction and jieba, on a pool, pipelined with reading and
+    /// with the engine, which takes the posts in input order): 1 reads and detects on the
+    /// calling thread; 0 means every core. The outputs are the same whatever the number.
+    pub threads: usize,
 }
+
+/// Records per batch handed from the reader to the pool and from the pool to the engine.
+const BATCH: usize = 4096;
+/// Batches in flight between two stages.
+const IN_FLIGHT: usize = 4;
 
 /// A detector compared side by side with the main one.
 struct Rival<'x> {
@@ -78,8 +87,18 @@ struct Run<'x> {
 
 impl Run<'_> {
     fn post(&mut self, p: &Post) -> Result<(), BacktestError> {
-        self.minutes.insert(p.created_at.timestamp().div_euclid(60));
         let a = analyze(self.extractor, p);
+        self.analyzed(p, a)
+    }
+
+    fn reject(&mut self, j: &benglema_io::Reject) -> Result<(), BacktestError> {
+        self.n_rejects += 1;
+        self.rejects.push(j).map_err(Into::into)
+    }
+
+    /// Takes a post already read by [`analyze`].
+    fn analyzed(&mut self, p: &Post, a: Reading) -> Result<(), BacktestError> {
+        self.minutes.insert(p.created_at.timestamp().div_euclid(60));
         for r in &mut self.rivals {
             r.detector.process_analyzed(p, a.clone(), &mut self.out);
             for o in self.out.drain(..) {
@@ -110,6 +129,153 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// Every record of the inputs (or the bundled history), in order, to `each` until it
+/// returns false.
+fn each_record(
+    opts: &BacktestOptions,
+    each: &mut dyn FnMut(Record) -> bool,
+) -> Result<(), BacktestError> {
+    if opts.inputs.is_empty() {
+        for post in bundled_posts(&opts.labels) {
+            if !each(Record::Post(post)) {
+                return Ok(());
+            }
+        }
+        return Ok(());
+    }
+    for file in expand_inputs(&opts.inputs)? {
+        let mut more = true;
+        read_file(&file, &mut |rec| {
+            more = each(rec);
+            more
+        })?;
+        if !more {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// One thread reads, analyses and detects.
+fn read_serially(
+    opts: &BacktestOptions,
+    r: &mut Run<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, BacktestError> {
+    let mut records = 0u64;
+    let mut failed = None;
+    each_record(opts, &mut |rec| {
+        records += 1;
+        if records % 65_536 == 0 {
+            progress(records);
+        }
+        let res = match rec {
+            Record::Post(p) => r.post(&p),
+            Record::Reject(j) => r.reject(&j),
+        };
+        match res {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(records),
+    }
+}
+
+/// A reader thread (files, decompression, JSON), a pool of `threads` analysing batches
+/// (the extractor: normalisation, jieba, rules), and this thread stepping the engine on
+/// each batch in input order while the pool reads the next ones: the same calls on the
+/// same posts in the same order as [`read_serially`], so the same outputs.
+fn read_in_parallel(
+    opts: &BacktestOptions,
+    r: &mut Run<'_>,
+    threads: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, BacktestError> {
+    use std::sync::mpsc::sync_channel;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("benglema-read-{i}"))
+        .build()
+        .map_err(|e| BacktestError::Threads(format!("starting {threads} reading threads: {e}")))?;
+    let extractor = r.extractor;
+    let (raw_tx, raw_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT);
+    let (read_tx, read_rx) = sync_channel::<Vec<(Record, Option<Reading>)>>(IN_FLIGHT);
+    std::thread::scope(|sc| {
+        let reader = sc.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let res = each_record(opts, &mut |rec| {
+                batch.push(rec);
+                if batch.len() < BATCH {
+                    return true;
+                }
+                // A closed channel: the engine stopped on an error of its own.
+                raw_tx
+                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .is_ok()
+            });
+            if !batch.is_empty() {
+                let _ = raw_tx.send(batch);
+            }
+            res
+        });
+        let analyser = sc.spawn(move || {
+            use rayon::prelude::*;
+            for batch in raw_rx {
+                let read: Vec<(Record, Option<Reading>)> = pool.install(|| {
+                    batch
+                        .into_par_iter()
+                        .map(|rec| {
+                            let a = match &rec {
+                                Record::Post(p) => Some(analyze(extractor, p)),
+                                Record::Reject(_) => None,
+                            };
+                            (rec, a)
+                        })
+                        .collect()
+                });
+                if read_tx.send(read).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut records = 0u64;
+        let mut failed = None;
+        'batches: for batch in read_rx {
+            for (rec, a) in batch {
+                records += 1;
+                if records % 65_536 == 0 {
+                    progress(records);
+                }
+                let res = match (rec, a) {
+                    (Record::Post(p), Some(a)) => r.analyzed(&p, a),
+                    (Record::Post(p), None) => r.post(&p),
+                    (Record::Reject(j), _) => r.reject(&j),
+                };
+                if let Err(e) = res {
+                    failed = Some(e);
+                    break 'batches;
+                }
+            }
+        }
+        // Dropping the receiver (above, at the end of the loop) stops the other two.
+        let analysed = analyser.join();
+        let read = reader.join();
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match (read, analysed) {
+            (Ok(res), Ok(())) => res.map(|()| records),
+            _ => Err(BacktestError::Threads("a reading thread panicked".into())),
+        }
+    })
 }
 
 /// Runs a backtest; `progress` is called with the number of records read so far.
@@ -153,43 +319,15 @@ pub fn run(
             .collect::<Result<_, BacktestError>>()?,
         extractor,
     };
-    let mut records = 0u64;
-    if opts.inputs.is_empty() {
-        for post in bundled_posts(&opts.labels) {
-            r.post(&post)?;
-            records += 1;
-            if records % 65_536 == 0 {
-                progress(records);
-            }
-        }
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let records = if threads <= 1 {
+        read_serially(opts, &mut r, progress)?
     } else {
-        for file in expand_inputs(&opts.inputs)? {
-            let mut failed = None;
-            read_file(&file, &mut |rec| {
-                records += 1;
-                if records % 65_536 == 0 {
-                    progress(records);
-                }
-                let res = match rec {
-                    Record::Post(p) => r.post(&p),
-                    Record::Reject(j) => {
-                        r.n_rejects += 1;
-                        r.rejects.push(&j).map_err(Into::into)
-                    }
-                };
-                match res {
-                    Ok(()) => true,
-                    Err(e) => {
-                        failed = Some(e);
-                        false
-                    }
-                }
-            })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-        }
-    }
+        read_in_parallel(opts, &mut r, threads, progress)?
+    };
     progress(records);
     r.detector.flush(&mut r.out);
     r.drain()?;

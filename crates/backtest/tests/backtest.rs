@@ -30,6 +30,15 @@ fn backtest(inputs: Vec<PathBuf>, out: &Path) -> Metrics {
 }
 
 fn backtest_warm(inputs: Vec<PathBuf>, out: &Path, warm_up_minutes: i64) -> Metrics {
+    backtest_with(inputs, out, warm_up_minutes, 1)
+}
+
+fn backtest_with(
+    inputs: Vec<PathBuf>,
+    out: &Path,
+    warm_up_minutes: i64,
+    threads: usize,
+) -> Metrics {
     let ex = Extractor::embedded();
     let opts = BacktestOptions {
         inputs,
@@ -40,6 +49,7 @@ fn backtest_warm(inputs: Vec<PathBuf>, out: &Path, warm_up_minutes: i64) -> Metr
         compare: Vec::new(),
         name: "cusum".into(),
         warm_up_minutes,
+        threads,
     };
     run(&opts, &ex, &mut |_| {}).unwrap()
 }
@@ -191,4 +201,63 @@ fn a_warm_up_primes_without_scoring() {
     let csv = std::fs::read_to_string(dir.join("warm").join("events.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
     assert_eq!(warm.first_day_false_alarms, 0);
+}
+
+#[test]
+fn any_number_of_threads_gives_the_same_outputs_byte_for_byte() {
+    let dir = tmp("threads");
+    // A simulated day around the 2021 incident, with junk, repeats and out-of-order posts
+    // mixed in, in a compressed file (read on its own thread).
+    let from = chrono::DateTime::parse_from_rfc3339("2021-10-18T00:00:00+08:00").unwrap();
+    let mut spec = benglema_synth::SimSpec::new(9, from, from + chrono::Duration::days(1));
+    spec.incidents = labels();
+    let jsons: Vec<String> = benglema_synth::simulate(&spec)
+        .map(|s| s.post.to_json())
+        .collect();
+    let mut dirty = String::new();
+    for (i, l) in jsons.iter().enumerate() {
+        dirty.push_str(l);
+        dirty.push('\n');
+        if i % 3001 == 0 {
+            dirty.push_str("not json at all\n");
+            dirty.push_str(&jsons[i / 2]); // late, and a re-delivery
+            dirty.push('\n');
+        }
+    }
+    let zst = dir.join("dirty.jsonl.zst");
+    std::fs::write(&zst, zstd::encode_all(dirty.as_bytes(), 3).unwrap()).unwrap();
+    let files = ["events.csv", "series.csv", "rejects.jsonl"];
+    let read = |out: &Path| -> Vec<Vec<u8>> {
+        files
+            .iter()
+            .map(|f| std::fs::read(out.join(f)).unwrap())
+            .collect()
+    };
+    let without_timing = |m: &Metrics| {
+        let mut v = serde_json::to_value(m).unwrap();
+        for k in ["seconds", "posts_per_second"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    let one = dir.join("t1");
+    let m1 = backtest_with(vec![zst.clone()], &one, 0, 1);
+    assert!(m1.rejects > 0 && m1.late + m1.duplicates > 0, "{m1:?}");
+    assert!(m1.events > 0, "{m1:?}");
+    let want = read(&one);
+    for threads in [2, 3, 8] {
+        let out = dir.join(format!("t{threads}"));
+        let m = backtest_with(vec![zst.clone()], &out, 0, threads);
+        for (f, (a, b)) in files.iter().zip(want.iter().zip(read(&out))) {
+            assert!(*a == b, "{f} differs with {threads} threads");
+        }
+        assert_eq!(without_timing(&m), without_timing(&m1), "{threads} threads");
+    }
+    // The bundled history too (no files: generated on the reader thread).
+    let b1 = dir.join("b1");
+    let b2 = dir.join("b2");
+    backtest_with(Vec::new(), &b1, 0, 1);
+    backtest_with(Vec::new(), &b2, 0, 2);
+    assert_eq!(read(&b1), read(&b2));
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -51,6 +51,10 @@ pub struct Args {
     /// in it are not covered.
     #[arg(long, value_name = "DURATION")]
     warm_up: Option<WarmUp>,
+    /// Threads that read the posts (parse, extract, segment), pipelined with the detector;
+    /// the outputs are the same for any number [default: every core; 1: all on one thread].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
+    threads: Option<u16>,
 }
 
 /// A warm-up length in minutes, parsed from `90m`, `6h` or `2d`.
@@ -224,6 +228,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         config,
         series: !args.no_series,
         warm_up_minutes: args.warm_up.map_or(0, |d| d.0),
+        threads: args.threads.map_or(0, usize::from),
     };
     let bar = ProgressBar::new_spinner();
     if !std::io::stderr().is_terminal() {
