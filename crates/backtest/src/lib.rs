@@ -158,6 +158,12 @@ fn each_record(
     Ok(())
 }
 
+/// A record after the pool: a post with its reading, or a reject.
+enum Analysed {
+    Post(Post, Reading),
+    Reject(benglema_io::Reject),
+}
+
 /// One thread reads, analyses and detects.
 fn read_serially(
     opts: &BacktestOptions,
@@ -207,7 +213,7 @@ fn read_in_parallel(
         .map_err(|e| BacktestError::Threads(format!("starting {threads} reading threads: {e}")))?;
     let extractor = r.extractor;
     let (raw_tx, raw_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT);
-    let (read_tx, read_rx) = sync_channel::<Vec<(Record, Option<Reading>)>>(IN_FLIGHT);
+    let (read_tx, read_rx) = sync_channel::<Vec<Analysed>>(IN_FLIGHT);
     std::thread::scope(|sc| {
         let reader = sc.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
@@ -229,15 +235,15 @@ fn read_in_parallel(
         let analyser = sc.spawn(move || {
             use rayon::prelude::*;
             for batch in raw_rx {
-                let read: Vec<(Record, Option<Reading>)> = pool.install(|| {
+                let read: Vec<Analysed> = pool.install(|| {
                     batch
                         .into_par_iter()
-                        .map(|rec| {
-                            let a = match &rec {
-                                Record::Post(p) => Some(analyze(extractor, p)),
-                                Record::Reject(_) => None,
-                            };
-                            (rec, a)
+                        .map(|rec| match rec {
+                            Record::Post(p) => {
+                                let a = analyze(extractor, &p);
+                                Analysed::Post(p, a)
+                            }
+                            Record::Reject(j) => Analysed::Reject(j),
                         })
                         .collect()
                 });
@@ -249,15 +255,14 @@ fn read_in_parallel(
         let mut records = 0u64;
         let mut failed = None;
         'batches: for batch in read_rx {
-            for (rec, a) in batch {
+            for rec in batch {
                 records += 1;
                 if records % 65_536 == 0 {
                     progress(records);
                 }
-                let res = match (rec, a) {
-                    (Record::Post(p), Some(a)) => r.analyzed(&p, a),
-                    (Record::Post(p), None) => r.post(&p),
-                    (Record::Reject(j), _) => r.reject(&j),
+                let res = match rec {
+                    Analysed::Post(p, a) => r.analyzed(&p, a),
+                    Analysed::Reject(j) => r.reject(&j),
                 };
                 if let Err(e) = res {
                     failed = Some(e);

@@ -25,6 +25,16 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
+/// The posts of a simulated day around the 2021 incident, as JSON lines.
+fn simulated_day(seed: u64) -> Vec<String> {
+    let from = chrono::DateTime::parse_from_rfc3339("2021-10-18T00:00:00+08:00").unwrap();
+    let mut spec = benglema_synth::SimSpec::new(seed, from, from + chrono::Duration::days(1));
+    spec.incidents = labels();
+    benglema_synth::simulate(&spec)
+        .map(|s| s.post.to_json())
+        .collect()
+}
+
 fn backtest(inputs: Vec<PathBuf>, out: &Path) -> Metrics {
     backtest_warm(inputs, out, 0)
 }
@@ -90,12 +100,7 @@ fn bundled_history_finds_every_seed_incident_without_false_alarms() {
 fn every_format_replays_to_the_same_events_and_bad_rows_are_rejected() {
     let dir = tmp("formats");
     // A simulated day around the 2021 incident, as JSONL with junk and repeats mixed in.
-    let from = chrono::DateTime::parse_from_rfc3339("2021-10-18T00:00:00+08:00").unwrap();
-    let mut spec = benglema_synth::SimSpec::new(5, from, from + chrono::Duration::days(1));
-    spec.incidents = labels();
-    let jsons: Vec<String> = benglema_synth::simulate(&spec)
-        .map(|s| s.post.to_json())
-        .collect();
+    let jsons = simulated_day(5);
     let lines: Vec<&str> = jsons.iter().map(String::as_str).collect();
     let mut dirty = String::new();
     for (i, l) in lines.iter().enumerate() {
@@ -208,12 +213,7 @@ fn any_number_of_threads_gives_the_same_outputs_byte_for_byte() {
     let dir = tmp("threads");
     // A simulated day around the 2021 incident, with junk, repeats and out-of-order posts
     // mixed in, in a compressed file (read on its own thread).
-    let from = chrono::DateTime::parse_from_rfc3339("2021-10-18T00:00:00+08:00").unwrap();
-    let mut spec = benglema_synth::SimSpec::new(9, from, from + chrono::Duration::days(1));
-    spec.incidents = labels();
-    let jsons: Vec<String> = benglema_synth::simulate(&spec)
-        .map(|s| s.post.to_json())
-        .collect();
+    let jsons = simulated_day(9);
     let mut dirty = String::new();
     for (i, l) in jsons.iter().enumerate() {
         dirty.push_str(l);

@@ -252,6 +252,47 @@ impl PrintSink<'_> {
     }
 }
 
+/// Binds `addr` (an error up front when taken) and serves the status page, with
+/// `/metrics` and `/healthz`, on the runtime; says where.
+fn serve_status_page(
+    rt: &tokio::runtime::Runtime,
+    addr: SocketAddr,
+    detector: &DetectorConfig,
+    post_url: Option<String>,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<Arc<Board>> {
+    let listener = std::net::TcpListener::bind(addr).with_context(|| {
+        format!("--http {addr}: cannot listen (pick a free port, or --no-http)")
+    })?;
+    let local = listener.local_addr().context("--http: the bound address")?;
+    let mut options = BoardOptions::new(detector);
+    options.post_url = post_url;
+    let board = Arc::new(Board::new(options));
+    let router = benglema_status::router(
+        board.clone(),
+        Assets {
+            font: benglema_report::font::EMBEDDED_FONT,
+        },
+    )
+    .merge(benglema_stream::metrics::router(metrics.clone()));
+    let router = if local.ip().is_loopback() {
+        benglema_status::loopback_only(router, local.port())
+    } else {
+        router
+    };
+    rt.spawn(async move {
+        // Inside the runtime: the listener registers with its reactor.
+        if let Err(e) = benglema_status::serve(listener, router).await {
+            eprintln!("benglema: status page on {local}: {e}");
+        }
+    });
+    eprintln!(
+        "benglema: status page on http://{local}/ (JSON under /api/services and /api/events, \
+         live at /api/stream; /metrics, /healthz)"
+    );
+    Ok(board)
+}
+
 /// Runs `benglema run`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     if !(args.speed.is_finite() && args.speed > 0.0) {
@@ -380,38 +421,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, false) => None,
     };
     let board = match http {
-        Some(addr) => {
-            let listener = std::net::TcpListener::bind(addr).with_context(|| {
-                format!("--http {addr}: cannot listen (pick a free port, or --no-http)")
-            })?;
-            let local = listener.local_addr().context("--http: the bound address")?;
-            let mut options = BoardOptions::new(&detector);
-            options.post_url = args.post_url.clone();
-            let board = Arc::new(Board::new(options));
-            let router = benglema_status::router(
-                board.clone(),
-                Assets {
-                    font: benglema_report::font::EMBEDDED_FONT,
-                },
-            )
-            .merge(benglema_stream::metrics::router(metrics.clone()));
-            let router = if local.ip().is_loopback() {
-                benglema_status::loopback_only(router, local.port())
-            } else {
-                router
-            };
-            rt.spawn(async move {
-                // Inside the runtime: the listener registers with its reactor.
-                if let Err(e) = benglema_status::serve(listener, router).await {
-                    eprintln!("benglema: status page on {local}: {e}");
-                }
-            });
-            eprintln!(
-                "benglema: status page on http://{local}/ (JSON under /api/services and \
-                 /api/events, live at /api/stream; /metrics, /healthz)"
-            );
-            Some(board)
-        }
+        Some(addr) => Some(serve_status_page(
+            &rt,
+            addr,
+            &detector,
+            args.post_url.clone(),
+            &metrics,
+        )?),
         None => None,
     };
     let mut embedded = None;
