@@ -205,7 +205,8 @@ const XSS: &str =
     "微信又崩了 <script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">";
 
 /// A simulated afternoon and night around the 2022-07-22 WeChat outage (22:00 Beijing,
-/// resolved after midnight), with one complaint whose text is markup, in time order.
+/// resolved after midnight), with one complaint whose text is markup, in time order, and a
+/// quiet day after.
 fn history(dir: &Path) -> PathBuf {
     let sim = dir.join("sim.jsonl");
     let o = benglema()
@@ -229,6 +230,15 @@ fn history(dir: &Path) -> PathBuf {
         writeln!(out, "{line}").unwrap();
     }
     assert!(placed);
+    // Then 16 quiet hours (a chatter post every 2 minutes): the demo ends when its input is
+    // used up, and these keep it, and its page, up for the checks after the recovery.
+    let end = chrono::DateTime::parse_from_rfc3339("2022-07-23T03:00:00+08:00").unwrap();
+    for k in 1..=480 {
+        let at = end + chrono::Duration::minutes(2 * k);
+        let post = json!({"id": format!("quiet-{k}"), "created_at": at.to_rfc3339(),
+                          "text": "今天天气不错，出去走走"});
+        writeln!(out, "{post}").unwrap();
+    }
     posts
 }
 
