@@ -146,12 +146,25 @@ impl ProducerContext for Tracked {
 /// A producer whose failures are counted.
 pub type TrackedProducer = ThreadedProducer<Tracked>;
 
-/// Creates a producer with at-least-once settings.
+/// Sets each of `defaults` that `config` (the user's `-X` properties among them) does not
+/// set already.
+pub fn set_defaults(config: &mut ClientConfig, defaults: &[(&str, &str)]) {
+    for (k, v) in defaults {
+        if config.get(k).is_none() {
+            config.set(*k, *v);
+        }
+    }
+}
+
+/// Creates a producer with at-least-once settings (`acks=all` always; the other tuning
+/// yields to what `base` sets).
 pub fn producer(base: &ClientConfig, what: &str) -> Result<TrackedProducer, StreamError> {
-    base.clone()
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        .set("message.timeout.ms", "120000")
+    let mut c = base.clone();
+    set_defaults(
+        &mut c,
+        &[("linger.ms", "5"), ("message.timeout.ms", "120000")],
+    );
+    c.set("acks", "all")
         .create_with_context(Tracked::default())
         .map_err(|e| StreamError::kafka(format!("creating the {what} producer"), e))
 }
@@ -360,5 +373,22 @@ pub fn ensure_topics(base: &ClientConfig, topics: &[TopicSpec<'_>]) {
         Ok(Err(e)) => {
             eprintln!("benglema: could not create topics ({e}); relying on auto-creation")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_yield_to_what_the_user_set() {
+        let mut c = ClientConfig::new();
+        c.set("linger.ms", "0");
+        set_defaults(
+            &mut c,
+            &[("linger.ms", "20"), ("batch.num.messages", "10000")],
+        );
+        assert_eq!(c.get("linger.ms"), Some("0"));
+        assert_eq!(c.get("batch.num.messages"), Some("10000"));
     }
 }

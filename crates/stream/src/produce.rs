@@ -94,10 +94,15 @@ impl<'a> Sender<'a> {
             ));
         }
         let mut cfg = settings.client();
-        cfg.set("linger.ms", "20")
-            .set("batch.num.messages", "10000")
-            .set("queue.buffering.max.messages", "500000")
-            .set("compression.type", "lz4");
+        kafka::set_defaults(
+            &mut cfg,
+            &[
+                ("linger.ms", "20"),
+                ("batch.num.messages", "10000"),
+                ("queue.buffering.max.messages", "500000"),
+                ("compression.type", "lz4"),
+            ],
+        );
         Ok(Sender {
             producer: kafka::producer(&cfg, "posts")?,
             topic: settings.topic.clone(),

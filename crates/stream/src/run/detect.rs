@@ -90,10 +90,7 @@ impl Runner<'_> {
     fn message(&mut self, raw: Raw) -> Result<(), StreamError> {
         let partition = raw.partition;
         let tick = self.timers.ticks;
-        if !self
-            .tasks
-            .take(&raw, self.config, tick, &mut self.telemetry)?
-        {
+        if !self.tasks.take(&raw, tick) {
             return Ok(());
         }
         let msg = match Closed::decode(raw.payload.as_deref().unwrap_or(&[])) {
@@ -204,7 +201,8 @@ pub(super) fn detect(
     input_done: &AtomicBool,
 ) -> Result<RunSummary, StreamError> {
     let s = &opts.settings;
-    let shared = Arc::new(Shared::default());
+    let tasks = Tasks::new(&s.repartition_topic, store);
+    let shared = Arc::new(Shared::new(tasks.checkpoints()));
     let group = format!("{}.detect", s.group);
     let consumer = super::group_consumer(opts, &group, &s.repartition_topic, shared.clone())?;
     let producer = kafka::producer(&s.client(), "events")?;
@@ -214,7 +212,7 @@ pub(super) fn detect(
         config: &opts.detector,
         shared,
         producer,
-        tasks: Tasks::new(&s.repartition_topic, store),
+        tasks,
         out: Vec::new(),
         counts: Vec::new(),
         board: opts.board.clone(),

@@ -136,10 +136,7 @@ impl Runner<'_> {
     fn message(&mut self, raw: &Raw, prepared: Prepared) -> Result<(), StreamError> {
         let partition = raw.partition;
         let tick = self.timers.ticks;
-        if !self
-            .tasks
-            .take(raw, &self.opts.detector, tick, &mut self.telemetry)?
-        {
+        if !self.tasks.take(raw, tick) {
             return Ok(());
         }
         self.telemetry.record(RunEvent::Read);
@@ -286,7 +283,8 @@ pub(super) fn extract(
     stop: Stop<'_>,
 ) -> Result<RunSummary, StreamError> {
     let s = &opts.settings;
-    let shared = Arc::new(Shared::default());
+    let tasks = Tasks::new(&s.topic, store);
+    let shared = Arc::new(Shared::new(tasks.checkpoints()));
     let consumer = super::group_consumer(opts, &s.group, &s.topic, shared.clone())?;
     let Some(sources) = super::wait_for_partitions(&consumer, &s.topic, stop) else {
         return Ok(RunSummary::default());
@@ -303,7 +301,7 @@ pub(super) fn extract(
         opts,
         shared,
         producer,
-        tasks: Tasks::new(&s.topic, store),
+        tasks,
         sources,
         groups,
         telemetry: Telemetry::new(metrics, "extract"),

@@ -4,6 +4,7 @@
 //! checkpoint the changed ones (flush what they caused, save their state, commit).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use benglema_detect::DetectorConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -33,15 +34,65 @@ pub(crate) trait StageTask: Sized {
     fn checkpoint(&self, topic: &str, partition: i32) -> Checkpoint;
 }
 
+/// A stage's checkpoints: the store, and those the group's latest assignment loaded in its
+/// callback (which started each partition at its checkpoint's offset) for the tasks to
+/// open from.
+pub(crate) struct Checkpoints {
+    /// The topic the stage reads (checkpoints are keyed by it).
+    topic: String,
+    store: StateStore,
+    loaded: HashMap<i32, Checkpoint>,
+}
+
+impl Checkpoints {
+    /// Loads the checkpoint of each partition of the stage's topic in `tpl` and sets the
+    /// partition's start offset to the checkpoint's. A partition without one starts at the
+    /// committed offset (or the earliest); one whose checkpoint cannot be read too, and its
+    /// task's opening reports the error.
+    pub(crate) fn place(&mut self, tpl: &mut TopicPartitionList) {
+        let ps: Vec<i32> = tpl
+            .elements_for_topic(&self.topic)
+            .iter()
+            .map(|e| e.partition())
+            .collect();
+        for p in ps {
+            if let Ok(Some(cp)) = self.store.load(&self.topic, p) {
+                if tpl
+                    .set_partition_offset(&self.topic, p, Offset::Offset(cp.next_offset))
+                    .is_ok()
+                {
+                    self.loaded.insert(p, cp);
+                }
+            }
+        }
+    }
+
+    /// Drops what an assignment loaded for partitions now revoked.
+    pub(crate) fn forget(&mut self, partitions: &[i32]) {
+        for p in partitions {
+            self.loaded.remove(p);
+        }
+    }
+
+    /// The checkpoint a task of `partition` opens from: the one its assignment started
+    /// the partition at, or the store's latest.
+    fn take(&mut self, partition: i32) -> Result<Option<Checkpoint>, StreamError> {
+        match self.loaded.remove(&partition) {
+            Some(cp) => Ok(Some(cp)),
+            None => self.store.load(&self.topic, partition),
+        }
+    }
+}
+
 /// The tasks of the partitions this member holds, with the group bookkeeping around them.
 pub(crate) struct Tasks<T> {
     /// The topic the stage reads (checkpoints are keyed by it).
     topic: String,
-    store: StateStore,
+    checkpoints: Arc<Mutex<Checkpoints>>,
     pub(crate) map: HashMap<i32, T>,
-    /// The epoch of each partition's latest revoke: a message polled at a lower epoch was
-    /// read for the task that revoke dropped.
-    revoked_at: HashMap<i32, u64>,
+    /// The epoch of each task's assignment: a message polled at a lower epoch was fetched
+    /// for an earlier one (a task a revoke dropped since, or none).
+    assigned_at: HashMap<i32, u64>,
     /// Partitions read to their end (until their next message).
     pub(crate) eof: BTreeSet<i32>,
     /// The group has given this member its partitions (possibly none).
@@ -53,12 +104,28 @@ impl<T: StageTask> Tasks<T> {
     pub(crate) fn new(topic: &str, store: StateStore) -> Self {
         Tasks {
             topic: topic.to_owned(),
-            store,
+            checkpoints: Arc::new(Mutex::new(Checkpoints {
+                topic: topic.to_owned(),
+                store,
+                loaded: HashMap::new(),
+            })),
             map: HashMap::new(),
-            revoked_at: HashMap::new(),
+            assigned_at: HashMap::new(),
             eof: BTreeSet::new(),
             joined: false,
         }
+    }
+
+    /// The checkpoints, for the group callbacks to start assigned partitions from.
+    pub(crate) fn checkpoints(&self) -> Arc<Mutex<Checkpoints>> {
+        self.checkpoints.clone()
+    }
+
+    fn store(&self) -> Result<std::sync::MutexGuard<'_, Checkpoints>, StreamError> {
+        self.checkpoints.lock().map_err(|_| StreamError::State {
+            key: self.topic.clone(),
+            message: "the checkpoint store's lock was poisoned by a panic".to_owned(),
+        })
     }
 
     fn open(
@@ -71,7 +138,7 @@ impl<T: StageTask> Tasks<T> {
         if self.map.contains_key(&partition) {
             return Ok(());
         }
-        let cp = self.store.load(&self.topic, partition)?;
+        let cp = self.store()?.take(partition)?;
         let resumed_at = cp.as_ref().map(|c| c.next_offset);
         let task = T::open(config, cp, tick)?;
         telemetry.record(RunEvent::Started {
@@ -97,21 +164,22 @@ impl<T: StageTask> Tasks<T> {
     ) -> Result<(), StreamError> {
         for change in changes {
             match change {
-                GroupChange::Assigned(ps) => {
+                GroupChange::Assigned { partitions, epoch } => {
                     // Even an empty assignment (more members than partitions) is an answer.
                     self.joined = true;
-                    telemetry.record(RunEvent::Assigned(&ps));
-                    for p in ps {
+                    telemetry.record(RunEvent::Assigned(&partitions));
+                    for p in partitions {
                         self.open(p, config, tick, telemetry)?;
+                        self.assigned_at.insert(p, epoch);
                     }
                 }
                 GroupChange::Failed(e) => telemetry.record(RunEvent::RebalanceFailed(&e)),
-                GroupChange::Revoked { partitions, epoch } => {
+                GroupChange::Revoked { partitions, .. } => {
                     telemetry.record(RunEvent::Revoked(&partitions));
                     for p in partitions {
                         self.map.remove(&p);
                         self.eof.remove(&p);
-                        self.revoked_at.insert(p, epoch);
+                        self.assigned_at.remove(&p);
                     }
                 }
             }
@@ -119,24 +187,21 @@ impl<T: StageTask> Tasks<T> {
         Ok(())
     }
 
-    /// Takes a polled message for its partition's task: false when it was polled for a task
-    /// a revoke has dropped since (its next owner reads it again) or when the task's
-    /// checkpoint already covers it (a commit lost in a crash).
-    pub(crate) fn take(
-        &mut self,
-        raw: &Raw,
-        config: &DetectorConfig,
-        tick: u64,
-        telemetry: &mut Telemetry<'_>,
-    ) -> Result<bool, StreamError> {
+    /// Takes a polled message for its partition's task: false when no task holds the
+    /// partition now, or when it was polled before the task's assignment (fetched for a
+    /// task a revoke has dropped since: the partition's next assignment starts at the
+    /// checkpoint and reads it again), or when the task's checkpoint already covers it (a
+    /// commit lost in a crash).
+    pub(crate) fn take(&mut self, raw: &Raw, tick: u64) -> bool {
         let p = raw.partition;
-        if self.revoked_at.get(&p).is_some_and(|&e| raw.epoch < e) {
-            return Ok(false);
+        if self.assigned_at.get(&p).is_none_or(|&e| raw.epoch < e) {
+            return false;
         }
+        let Some(task) = self.map.get_mut(&p) else {
+            return false;
+        };
         self.eof.remove(&p);
-        self.open(p, config, tick, telemetry)?;
-        let task = self.map.get_mut(&p).expect("opened above");
-        Ok(task.position_mut().take(raw.offset, tick))
+        task.position_mut().take(raw.offset, tick)
     }
 
     /// Whether this member has its assignment and has read every partition in it to the end.
@@ -166,7 +231,7 @@ impl<T: StageTask> Tasks<T> {
             .iter()
             .map(|p| self.map[p].checkpoint(&self.topic, *p))
             .collect();
-        self.store.save(&cps)?;
+        self.store()?.store.save(&cps)?;
         commit(consumer, &self.topic, &cps, telemetry)?;
         for p in dirty {
             if let Some(t) = self.map.get_mut(&p) {
