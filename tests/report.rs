@@ -133,3 +133,99 @@ fn report_on_a_missing_directory_is_one_line_and_exit_2() {
     );
     assert!(o.stdout.is_empty());
 }
+
+/// `(complaints, baseline, alarm, in_event)` per service per bucket, as the report reads a
+/// backtest's `series.csv` (quiet buckets filled in), over the whole history.
+fn series_as_read(dir: &Path) -> std::collections::BTreeMap<(String, i64), (f64, f64, bool, bool)> {
+    use benglema_report::series::{read_series, WindowRequest};
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let bucket = metrics["bucket_seconds"].as_i64().unwrap();
+    assert_eq!(bucket, 60);
+    let path = dir.join("series.csv");
+    let services: Vec<String> = read_series(&path, &[], bucket)
+        .unwrap()
+        .overview
+        .into_keys()
+        .collect();
+    let requests: Vec<WindowRequest> = services
+        .iter()
+        .map(|s| WindowRequest {
+            service: s.clone(),
+            from: 0,
+            to: i64::MAX / 4,
+        })
+        .collect();
+    let data = read_series(&path, &requests, bucket).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for (s, points) in services.iter().zip(&data.windows) {
+        for p in points {
+            let old = out.insert(
+                (s.clone(), p.t),
+                (p.complaints, p.baseline, p.alarm, p.in_event),
+            );
+            assert!(old.is_none(), "{s} has two points at {}", p.t);
+        }
+    }
+    out
+}
+
+#[test]
+fn informative_series_rows_read_back_as_every_row_does() {
+    let (all, some) = (scratch("rows-all"), scratch("rows-informative"));
+    for (dir, rows) in [(&all, "all"), (&some, "informative")] {
+        let o = benglema()
+            .args(["backtest", "--no-report", "--series-rows", rows, "--out"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let read = |d: &Path, f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    assert_eq!(read(&all, "events.csv"), read(&some, "events.csv"));
+    let (n_all, n_some) = (
+        read(&all, "series.csv").lines().count(),
+        read(&some, "series.csv").lines().count(),
+    );
+    assert!(n_some * 20 < n_all, "{n_some} rows against {n_all}");
+    let dense = series_as_read(&all);
+    let sparse = series_as_read(&some);
+    assert_eq!(
+        dense.len(),
+        n_all - 1,
+        "every row of the full file is a point"
+    );
+    let newest = sparse.keys().map(|(_, t)| *t).max().unwrap();
+    let mut compared = 0;
+    for (key, d) in &dense {
+        let Some(s) = sparse.get(key) else {
+            // Only after the sparse file's last row, and quiet there.
+            assert!(
+                key.1 > newest && d.0 == 0.0 && !d.2 && !d.3,
+                "{key:?} {d:?} missing"
+            );
+            continue;
+        };
+        compared += 1;
+        assert_eq!((s.0, s.2, s.3), (d.0, d.2, d.3), "{key:?}");
+        // The held baseline is within 10 % of the written one (of 0.05 at least), plus the
+        // file's rounding to four decimals.
+        assert!(
+            (s.1 - d.1).abs() <= 0.1 * s.1.max(0.05) + 2e-4,
+            "{key:?}: baseline {} read, {} in the full file",
+            s.1,
+            d.1
+        );
+    }
+    assert!(
+        sparse.keys().all(|k| dense.contains_key(k)),
+        "no made-up buckets"
+    );
+    assert!(
+        compared * 10 > dense.len() * 9,
+        "{compared} of {}",
+        dense.len()
+    );
+    let _ = std::fs::remove_dir_all(all);
+    let _ = std::fs::remove_dir_all(some);
+}

@@ -45,6 +45,9 @@ pub struct BacktestOptions {
     pub config: DetectorConfig,
     /// Write `series.csv`.
     pub series: bool,
+    /// With `series`, a row for every bucket of every series, not only those that carry
+    /// information (see `SeriesPoint::informative`).
+    pub series_every_bucket: bool,
     /// Name of `config`'s detector in a comparison, and further detectors to run side by
     /// side on the same posts (each post is read and analysed once for all of them).
     pub compare: Vec<(String, DetectorConfig)>,
@@ -298,6 +301,7 @@ pub fn run(
             opts.config.clone(),
             EngineOptions {
                 series: opts.series,
+                every_bucket: opts.series_every_bucket,
             },
         )?,
         out: Vec::new(),
@@ -386,6 +390,8 @@ pub fn run(
         days: r.minutes.len() as f64 / 1440.0,
         seconds,
         posts_per_second: records as f64 / seconds.max(1e-9),
+        bucket_seconds: opts.config.time.bucket_seconds,
+        series_every_bucket: opts.series && opts.series_every_bucket,
         ..Metrics::default()
     };
     // A label is covered when posts were replayed within an hour of its start.

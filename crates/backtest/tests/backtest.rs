@@ -56,6 +56,7 @@ fn backtest_with(
         out_dir: out.to_owned(),
         config: DetectorConfig::default(),
         series: true,
+        series_every_bucket: false,
         compare: Vec::new(),
         name: "cusum".into(),
         warm_up_minutes,

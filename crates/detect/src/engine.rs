@@ -21,9 +21,9 @@
 //! restored from a snapshot produces exactly what an uninterrupted run does. The engine
 //! does no I/O and reads no clock.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use benglema_model::{EventStatus, OutageEvent, Signal};
+use benglema_model::{EventStatus, OutageEvent, Signal, SERIES_MAX_QUIET_BUCKETS};
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -101,8 +101,38 @@ pub enum Output {
 /// Engine options that are not detector parameters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EngineOptions {
-    /// Emit a [`SeriesPoint`] per series per closed bucket.
+    /// Emit [`SeriesPoint`]s: by default those of the buckets that carry information (see
+    /// [`SeriesPoint::informative`]).
     pub series: bool,
+    /// With `series`, a point per series per closed bucket, quiet ones too.
+    pub every_bucket: bool,
+}
+
+/// A series point is written when the change score reaches this.
+pub const SERIES_SCORE_ROW: f64 = 0.1;
+/// ... or when the baseline moved by more than this share of the last one written (of
+/// [`SERIES_BASELINE_FLOOR`] at least), so a reader holding the last baseline through the
+/// minutes without a point is never further off than that.
+pub const SERIES_BASELINE_CHANGE: f64 = 0.1;
+/// See [`SERIES_BASELINE_CHANGE`].
+pub const SERIES_BASELINE_FLOOR: f64 = 0.05;
+
+impl SeriesPoint {
+    /// Whether a bucket with these values carries information of its own: a complaint, an
+    /// alarm, an open event (or one that closed in it), or a change score of at least
+    /// [`SERIES_SCORE_ROW`]. The minutes between two points of a service written without
+    /// `every_bucket` had none of these: no complaint, no alarm, no event, a score below
+    /// that, and a baseline within [`SERIES_BASELINE_CHANGE`] of the earlier point's; and
+    /// two points are never more than [`SERIES_MAX_QUIET_BUCKETS`] apart unless the engine
+    /// jumped over a gap in the data.
+    pub fn informative(complaints: u64, alarm: bool, event: bool, score: f64) -> bool {
+        complaints > 0 || alarm || event || score >= SERIES_SCORE_ROW
+    }
+
+    /// Whether `baseline` moved far enough from `last` (the last written) to be written.
+    pub fn baseline_moved(last: f64, baseline: f64) -> bool {
+        (baseline - last).abs() > SERIES_BASELINE_CHANGE * last.max(SERIES_BASELINE_FLOOR)
+    }
 }
 
 /// Counters of what came in.
@@ -197,6 +227,11 @@ pub struct Stepper {
     zone: Tz,
     options: EngineOptions,
     state: StepperState,
+    /// The bucket and baseline of each service's last series point written (output
+    /// bookkeeping, not detector state: after a restore every service writes its next point).
+    rows: HashMap<String, (i64, f64)>,
+    /// Every series writes its point in the next bucket closed.
+    rows_due: bool,
 }
 
 impl Stepper {
@@ -213,6 +248,8 @@ impl Stepper {
             config,
             options,
             state,
+            rows: HashMap::new(),
+            rows_due: false,
         })
     }
 
@@ -236,9 +273,11 @@ impl Stepper {
         self.state.series.len()
     }
 
-    /// Turns the series output ([`EngineOptions::series`]) on or off from the next bucket.
+    /// Turns the series output ([`EngineOptions::series`]) on or off from the next bucket,
+    /// a point for every bucket when on (a live chart draws them all).
     pub fn set_series(&mut self, on: bool) {
         self.options.series = on;
+        self.options.every_bucket = on;
     }
 
     /// Steps every series through every bucket before `through`: the buckets with posts
@@ -291,6 +330,13 @@ impl Stepper {
                 self.state.next_bucket = Some(content.unwrap_or(through));
                 continue;
             }
+            // The last empty bucket stepped before a gap would be jumped: every series
+            // writes its point (a reader takes the minutes up to it as quiet ones).
+            let last = self
+                .state
+                .last_content
+                .is_some_and(|l| b - l == MAX_EMPTY_STEPS);
+            self.rows_due |= last;
             self.close(b, BucketCounts::default(), out);
             self.state.next_bucket = Some(b + 1);
         }
@@ -380,6 +426,27 @@ impl Stepper {
                 }
             }
             if self.options.series {
+                let keep = self.options.every_bucket
+                    || self.rows_due
+                    || SeriesPoint::informative(
+                        x,
+                        step.alarm,
+                        s.event.is_some() || emit.is_some(),
+                        step.score,
+                    )
+                    || self.rows.get(name).is_none_or(|&(lb, l)| {
+                        b - lb >= SERIES_MAX_QUIET_BUCKETS
+                            || SeriesPoint::baseline_moved(l, expected)
+                    });
+                if !keep {
+                    continue;
+                }
+                match self.rows.get_mut(name) {
+                    Some(l) => *l = (b, expected),
+                    None => {
+                        self.rows.insert(name.clone(), (b, expected));
+                    }
+                }
                 out.push(Output::Series(SeriesPoint {
                     service: name.clone(),
                     bucket_start: start,
@@ -392,7 +459,12 @@ impl Stepper {
                 }));
             }
         }
+        self.rows_due = false;
         self.expire_discovered(b);
+        if self.rows.len() > self.state.series.len() + 64 {
+            let series = &self.state.series;
+            self.rows.retain(|k, _| series.contains_key(k));
+        }
         self.state.stats.buckets += 1;
     }
 }

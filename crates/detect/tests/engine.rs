@@ -218,7 +218,10 @@ fn restoring_a_snapshot_reproduces_an_uninterrupted_run() {
             rate: 12.0,
         }],
     );
-    let options = EngineOptions { series: true };
+    let options = EngineOptions {
+        series: true,
+        every_bucket: true,
+    };
     let mut whole = Engine::new(DetectorConfig::default(), options).unwrap();
     let mut a = Vec::new();
     run(&mut whole, &posts, &mut a);
@@ -254,8 +257,14 @@ fn restoring_a_snapshot_reproduces_an_uninterrupted_run() {
 
 #[test]
 fn late_duplicate_and_idle_posts_are_accounted() {
-    let mut engine =
-        Engine::new(DetectorConfig::default(), EngineOptions { series: true }).unwrap();
+    let mut engine = Engine::new(
+        DetectorConfig::default(),
+        EngineOptions {
+            series: true,
+            every_bucket: true,
+        },
+    )
+    .unwrap();
     let mut out = Vec::new();
     let sig = complaint("微信", "登录");
     let obs = |id: &'static str, at: i64| Observation {

@@ -22,7 +22,7 @@ mod time;
 pub use event::{EventStatus, OutageEvent, Severity, EVENT_CSV_COLUMNS};
 pub use incident::{Incident, INCIDENT_CSV_COLUMNS};
 pub use latest::{EventFilter, Latest};
-pub use metrics::{IncidentResult, Metrics, ModelRow};
+pub use metrics::{IncidentResult, Metrics, ModelRow, SERIES_MAX_QUIET_BUCKETS};
 pub use post::{Post, PostError, MAX_POST_BYTES};
 pub use signal::{Signal, SignalKind};
 pub use time::{parse_time, TimeError, MAX_TIME, MIN_TIME};

@@ -6,6 +6,11 @@
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
+/// The most buckets between two rows of one service in a `series.csv` of informative rows:
+/// the engine writes a service's row at least this often, so a longer stretch without one
+/// is a gap in the data (the engine jumped over it), not quiet minutes.
+pub const SERIES_MAX_QUIET_BUCKETS: i64 = 1440;
+
 /// The outcome for one labelled incident.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -72,6 +77,15 @@ pub struct Metrics {
     pub seconds: f64,
     /// posts / seconds.
     pub posts_per_second: f64,
+    /// Width of the detector's time buckets, seconds: the step of `series.csv`'s minutes
+    /// (0 in files written before it was recorded: read as 60).
+    #[serde(default)]
+    pub bucket_seconds: i64,
+    /// Whether `series.csv` has a row for every bucket of every series (`--series-rows
+    /// all`), not only those that carry information (absent in older files, which had every
+    /// bucket).
+    #[serde(default)]
+    pub series_every_bucket: bool,
     /// New-service discovery: names that got a series of their own.
     pub discovered_admitted: u64,
     /// Discovered series dropped after a quiet spell.

@@ -143,7 +143,11 @@ pub(crate) fn plan(
 
     let series_path = out_dir.join("series.csv");
     let series: Option<SeriesData> = if series_path.is_file() {
-        Some(series::read_series(&series_path, &requests)?)
+        Some(series::read_series(
+            &series_path,
+            &requests,
+            metrics.bucket_seconds,
+        )?)
     } else {
         notes.push(
             "没有 series.csv (backtest --no-series): 没有画图 no series.csv in the directory, so no plots were drawn; run backtest without --no-series"

@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use benglema_model::SERIES_MAX_QUIET_BUCKETS;
 use chrono::{DateTime, FixedOffset};
 use polars::prelude::*;
 
@@ -94,31 +95,59 @@ impl ServiceBins {
     }
 
     fn add(&mut self, t: i64, offset: i64, complaints: f64, baseline: f64) {
+        self.add_run(t, offset, 1, complaints, complaints, baseline);
+    }
+
+    /// Adds `n` quiet buckets (no complaint, baseline `baseline`) from `from`, `step` apart:
+    /// a bin at a time, not a bucket at a time, so a year without a row costs a few bins.
+    fn add_quiet(&mut self, from: i64, n: i64, step: i64, offset: i64, baseline: f64) {
+        let (mut t, mut left) = (from, n);
+        while left > 0 {
+            let width = LADDER[self.level];
+            let end = Self::key(t + offset, width) - offset + width;
+            let k = ((end - t + step - 1) / step).clamp(1, left);
+            self.add_run(t, offset, k as u32, 0.0, 0.0, baseline * k as f64);
+            t += k * step;
+            left -= k;
+        }
+    }
+
+    /// Adds `buckets` buckets from `t` on, all in one bin of the current width: their
+    /// complaints sum to `complaints` (at most `max` in one), their baselines to `baseline`.
+    fn add_run(
+        &mut self,
+        t: i64,
+        offset: i64,
+        buckets: u32,
+        complaints: f64,
+        max: f64,
+        baseline: f64,
+    ) {
         let width = LADDER[self.level];
         let start = Self::key(t + offset, width) - offset;
         match self.bins.last_mut() {
             Some(b) if b.start == start => {
-                b.buckets += 1;
+                b.buckets += buckets;
                 b.complaints += complaints;
-                b.max = b.max.max(complaints);
+                b.max = b.max.max(max);
                 b.baseline += baseline;
             }
             _ => {
                 let bin = Bin {
                     start,
                     width,
-                    buckets: 1,
+                    buckets,
                     complaints,
-                    max: complaints,
+                    max,
                     baseline,
                 };
                 // Rows of one service come in time order; tolerate the odd exception.
                 match self.bins.binary_search_by_key(&start, |b| b.start) {
                     Ok(i) => {
                         let b = &mut self.bins[i];
-                        b.buckets += 1;
+                        b.buckets += buckets;
                         b.complaints += complaints;
-                        b.max = b.max.max(complaints);
+                        b.max = b.max.max(max);
                         b.baseline += baseline;
                     }
                     Err(i) => self.bins.insert(i, bin),
@@ -186,8 +215,53 @@ pub struct SeriesData {
     pub rows: u64,
 }
 
+/// The quiet buckets `from..=to` (`step` apart) of one service: into its overview bins and
+/// the windows of `reqs` they fall in.
+#[allow(clippy::too_many_arguments)]
+fn fill_quiet(
+    bins: &mut ServiceBins,
+    windows: &mut [Vec<Point>],
+    reqs: &[usize],
+    requests: &[WindowRequest],
+    (from, to, step): (i64, i64, i64),
+    offset: i64,
+    baseline: f64,
+) {
+    if to < from {
+        return;
+    }
+    bins.add_quiet(from, (to - from) / step + 1, step, offset, baseline);
+    for &r in reqs {
+        let q = &requests[r];
+        let first = from + (q.from - from).max(0).div_euclid(step) * step;
+        let first = if first < q.from { first + step } else { first };
+        let mut t = first;
+        while t <= to.min(q.to) {
+            windows[r].push(Point {
+                t,
+                complaints: 0.0,
+                baseline,
+                alarm: false,
+                in_event: false,
+            });
+            t += step;
+        }
+    }
+}
+
 /// Reads `series.csv`, keeping the overviews and the windows asked for.
-pub fn read_series(path: &Path, requests: &[WindowRequest]) -> Result<SeriesData, ReportError> {
+///
+/// With `bucket_seconds` (the backtest's, from `metrics.json`; 0 when unknown), the buckets
+/// a service has no row for, between two of its rows and after its last one up to the
+/// file's last minute, are read as quiet: no complaint, no alarm, no event, the baseline of
+/// the row before; unless the stretch is longer than [`SERIES_MAX_QUIET_BUCKETS`], a gap in
+/// the data. Those are the rows `backtest --series-rows informative` leaves out; a
+/// file with every row has no such buckets.
+pub fn read_series(
+    path: &Path,
+    requests: &[WindowRequest],
+    bucket_seconds: i64,
+) -> Result<SeriesData, ReportError> {
     let table = |message: String| ReportError::Table {
         path: path.to_owned(),
         message,
@@ -232,8 +306,12 @@ pub fn read_series(path: &Path, requests: &[WindowRequest]) -> Result<SeriesData
         ..SeriesData::default()
     };
     let mut bins: HashMap<String, ServiceBins> = HashMap::new();
-    let mut last_time: HashMap<String, i64> = HashMap::new();
+    // Each service's last row: its time and baseline.
+    let mut last_row: HashMap<String, (i64, f64)> = HashMap::new();
     let mut min_gap = i64::MAX;
+    let step = bucket_seconds;
+    let mut newest = i64::MIN;
+    let no_reqs: Vec<usize> = Vec::new();
     let (mut last_minute, mut last_t) = (String::new(), 0i64);
     let mut offset_secs = 0i64;
     for batch in batches {
@@ -268,24 +346,36 @@ pub fn read_series(path: &Path, requests: &[WindowRequest]) -> Result<SeriesData
             let t = last_t;
             let c = complaints.get(i).unwrap_or(0.0);
             let b = baseline.get(i).unwrap_or(0.0);
-            match last_time.get_mut(s) {
+            newest = newest.max(t);
+            let gap = match last_row.get_mut(s) {
                 Some(prev) => {
-                    if t > *prev {
-                        min_gap = min_gap.min(t - *prev);
+                    if t > prev.0 {
+                        min_gap = min_gap.min(t - prev.0);
                     }
-                    *prev = t;
+                    // Up to a day of buckets without a row: quiet ones (a longer gap is a
+                    // gap in the data).
+                    let gap = (step > 0
+                        && t > prev.0 + step
+                        && t - prev.0 <= SERIES_MAX_QUIET_BUCKETS * step)
+                        .then_some(*prev);
+                    *prev = (t, b);
+                    gap
                 }
                 None => {
-                    last_time.insert(s.to_owned(), t);
+                    last_row.insert(s.to_owned(), (t, b));
+                    None
                 }
+            };
+            let sb = match bins.get_mut(s) {
+                Some(sb) => sb,
+                None => bins.entry(s.to_owned()).or_default(),
+            };
+            if let Some((pt, pb)) = gap {
+                let reqs = by_service.get(s).unwrap_or(&no_reqs);
+                let span = (pt + step, t - step, step);
+                fill_quiet(sb, &mut out.windows, reqs, requests, span, offset_secs, pb);
             }
-            match bins.get_mut(s) {
-                Some(sb) => sb.add(t, offset_secs, c, b),
-                None => bins
-                    .entry(s.to_owned())
-                    .or_default()
-                    .add(t, offset_secs, c, b),
-            }
+            sb.add(t, offset_secs, c, b);
             if let Some(reqs) = by_service.get(s) {
                 for &r in reqs {
                     let q = &requests[r];
@@ -302,10 +392,27 @@ pub fn read_series(path: &Path, requests: &[WindowRequest]) -> Result<SeriesData
             }
         }
     }
+    if step > 0 {
+        for (service, (t, b)) in &last_row {
+            let reqs = by_service.get(service.as_str()).unwrap_or(&no_reqs);
+            // Quiet up to the end, unless its rows stopped more than a day before it.
+            let quiet_tail = newest - t <= SERIES_MAX_QUIET_BUCKETS * step;
+            if let (true, Some(sb)) = (quiet_tail, bins.get_mut(service)) {
+                let span = (t + step, newest, step);
+                fill_quiet(sb, &mut out.windows, reqs, requests, span, offset_secs, *b);
+            }
+        }
+    }
     for w in &mut out.windows {
         w.sort_by_key(|p| p.t);
     }
-    out.bucket_seconds = if min_gap == i64::MAX { 60 } else { min_gap };
+    out.bucket_seconds = if step > 0 {
+        step
+    } else if min_gap == i64::MAX {
+        60
+    } else {
+        min_gap
+    };
     out.overview = bins.into_iter().map(|(k, v)| (k, v.bins)).collect();
     Ok(out)
 }

@@ -29,9 +29,18 @@ pub struct Args {
     /// Load text models from this directory instead of the embedded copies of models/.
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
-    /// Do not write series.csv (the report then has no plots).
-    #[arg(long)]
+    /// series.csv (per service per minute: complaints, posts, baseline, score, alarm, in
+    /// event), or none (the report then has no plots).
+    #[arg(long, value_enum, default_value = "csv", value_name = "FORMAT")]
+    series: SeriesFormat,
+    /// The same as --series none.
+    #[arg(long, conflicts_with = "series")]
     no_series: bool,
+    /// Which minutes series.csv holds: those that carry information (a complaint, an alarm,
+    /// an open event, a change score of 0.1 or more, a baseline 10 % away from the last
+    /// row's; the minutes between have none, the report fills them in) or all of them.
+    #[arg(long, value_enum, default_value = "informative", value_name = "ROWS")]
+    series_rows: SeriesRows,
     /// Do not draw plots/ and report.html (`benglema report` can draw them later).
     #[arg(long)]
     no_report: bool,
@@ -55,6 +64,24 @@ pub struct Args {
     /// the outputs are the same for any number [default: every core; 1: all on one thread].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     threads: Option<u16>,
+}
+
+/// What `--series` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeriesFormat {
+    /// series.csv.
+    Csv,
+    /// No series.
+    None,
+}
+
+/// Which rows `--series-rows` keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeriesRows {
+    /// The minutes that carry information.
+    Informative,
+    /// Every minute of every series.
+    All,
 }
 
 /// A warm-up length in minutes, parsed from `90m`, `6h` or `2d`.
@@ -226,7 +253,8 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         labels: labels.clone(),
         out_dir: args.out.clone(),
         config,
-        series: !args.no_series,
+        series: !args.no_series && args.series == SeriesFormat::Csv,
+        series_every_bucket: args.series_rows == SeriesRows::All,
         warm_up_minutes: args.warm_up.map_or(0, |d| d.0),
         threads: args.threads.map_or(0, usize::from),
     };
