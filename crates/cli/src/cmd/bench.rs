@@ -1,11 +1,15 @@
 //! `benglema bench`: the baselines a backtest's throughput is compared with, on the same
 //! input files: reading and validating posts alone, and reading plus plain jieba-rs `cut`
-//! (default dictionary) of every post, with the HMM off and on.
+//! (default dictionary) of every post, with the HMM off and on; with `--backtest`, the
+//! backtest itself on the same files in the same run, against the one-thread floor (read +
+//! validate + cut, HMM off), in wall-clock time and per CPU-second.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
+use benglema_backtest::BacktestOptions;
+use benglema_detect::DetectorConfig;
 use benglema_io::{expand_inputs, read_file, Record};
 use jieba_rs::Jieba;
 
@@ -15,6 +19,51 @@ pub struct Args {
     /// Post files or directories, as for `backtest --input`.
     #[arg(long, short, value_name = "PATH", required = true)]
     input: Vec<PathBuf>,
+    /// Also run `backtest` on the same files (the default: series and report; then
+    /// `--series none --no-report`), each beside the floor, outputs to a scratch directory.
+    #[arg(long)]
+    backtest: bool,
+    /// Threads of those backtests [default: every core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
+    threads: Option<u16>,
+}
+
+/// User + system CPU seconds this process has used so far.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return f64::NAN;
+    }
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// One measured run: posts, wall seconds, CPU seconds.
+struct Measured {
+    posts: u64,
+    wall: f64,
+    cpu: f64,
+}
+
+impl Measured {
+    fn of(f: impl FnOnce() -> anyhow::Result<u64>) -> anyhow::Result<Measured> {
+        let (cpu, started) = (cpu_seconds(), Instant::now());
+        let posts = f()?;
+        Ok(Measured {
+            posts,
+            wall: started.elapsed().as_secs_f64(),
+            cpu: cpu_seconds() - cpu,
+        })
+    }
+
+    fn rate(&self) -> f64 {
+        self.posts as f64 / self.wall.max(1e-9)
+    }
+
+    fn per_cpu(&self) -> f64 {
+        self.posts as f64 / self.cpu.max(1e-9)
+    }
 }
 
 fn pass(files: &[PathBuf], f: &mut dyn FnMut(&str)) -> anyhow::Result<(u64, f64)> {
@@ -54,5 +103,75 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     eprintln!("({tokens} tokens cut)");
+    if args.backtest {
+        side_by_side(&args, &files, &jieba)?;
+    }
+    Ok(())
+}
+
+/// The floor and `backtest` on the same files, one after the other.
+fn side_by_side(args: &Args, files: &[PathBuf], jieba: &Jieba) -> anyhow::Result<()> {
+    let floor = Measured::of(|| {
+        let mut tokens = 0usize;
+        let (n, _) = pass(files, &mut |t| tokens += jieba.cut(t, false).len())?;
+        std::hint::black_box(tokens);
+        Ok(n)
+    })?;
+    let ex = super::extractor(None)?;
+    let labels = super::bundled_labels()?;
+    let scratch = std::env::temp_dir().join(format!("benglema-bench-{}", std::process::id()));
+    let runs = [
+        ("backtest (series + report)", true, true),
+        ("backtest --series none --no-report", false, false),
+    ];
+    super::outln!();
+    super::outln!(
+        "| on {} posts, {} threads | posts/s | wall s | CPU s | × floor | × floor per CPU-s |",
+        floor.posts,
+        args.threads
+            .map_or_else(|| "all".to_owned(), |n| n.to_string())
+    );
+    super::outln!("|---|---|---|---|---|---|");
+    let row = |name: &str, m: &Measured| -> anyhow::Result<()> {
+        super::outln!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            m.rate(),
+            m.wall,
+            m.cpu,
+            m.rate() / floor.rate(),
+            m.per_cpu() / floor.per_cpu()
+        );
+        Ok(())
+    };
+    row("floor: read + validate + jieba cut, one thread", &floor)?;
+    for (name, series, report) in runs {
+        let _ = std::fs::remove_dir_all(&scratch);
+        let opts = BacktestOptions {
+            inputs: files.to_vec(),
+            labels: labels.clone(),
+            out_dir: scratch.clone(),
+            config: DetectorConfig::default(),
+            series,
+            series_every_bucket: false,
+            compare: Vec::new(),
+            name: "configured".into(),
+            warm_up_minutes: 0,
+            threads: args.threads.map_or(0, usize::from),
+        };
+        let m = Measured::of(|| {
+            let metrics = benglema_backtest::run(&opts, &ex, &mut |_| {})?;
+            if report {
+                benglema_report::write(
+                    &scratch,
+                    &labels,
+                    &benglema_report::ReportOptions::default(),
+                )
+                .context("drawing the report failed")?;
+            }
+            Ok(metrics.posts + metrics.duplicates + metrics.late + metrics.rejects)
+        })?;
+        row(name, &m)?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
