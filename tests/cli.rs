@@ -372,6 +372,35 @@ fn simulate_backtest_and_bench_on_a_small_window() {
     assert!(o.status.success(), "{}", stderr(&o));
     let s = String::from_utf8_lossy(&o.stdout);
     assert_eq!(s.matches("posts/s").count(), 3, "{s}");
+    // Side by side: the floor and both backtests, each a table row against the floor.
+    let o = benglema()
+        .args(["bench", "--backtest", "--threads", "2", "--input"])
+        .arg(&posts)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = s.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 4, "{s}");
+    assert!(rows[0].contains("2 threads"), "{s}");
+    assert!(
+        rows[1].starts_with("| floor") && rows[1].contains("| 1.00 | 1.00 |"),
+        "{s}"
+    );
+    assert!(rows[2].starts_with("| backtest (series + report)"), "{s}");
+    assert!(
+        rows[3].starts_with("| backtest --series none --no-report"),
+        "{s}"
+    );
+    let n = |row: &str| {
+        row.split('|')
+            .nth(2)
+            .unwrap()
+            .trim()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(rows[1..].iter().all(|r| n(r) > 0.0), "{s}");
 
     // Bad inputs: one line, exit 2.
     let o = benglema()
