@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use benglema_detect::{DetectorConfig, EngineOptions, Output};
 use benglema_io::{
-    bundled_posts, expand_inputs, read_file, write_events_file, EventFormat, Record, RejectWriter,
-    SeriesWriter,
+    bundled_posts, expand_inputs, read_chunks, write_events_file, Chunk, EventFormat, Record,
+    RejectWriter, SeriesWriter, CHUNK_RECORDS,
 };
 use benglema_model::{EventFilter, Incident, Latest, OutageEvent, Post};
 use benglema_pipeline::{analyze, Detector};
@@ -62,11 +62,6 @@ pub struct BacktestOptions {
     pub threads: usize,
 }
 
-/// Records per batch handed from the reader to the pool and from the pool to the engine.
-const BATCH: usize = 4096;
-/// Batches in flight between two stages.
-const IN_FLIGHT: usize = 4;
-
 /// A detector compared side by side with the main one.
 struct Rival<'x> {
     name: String,
@@ -84,16 +79,13 @@ struct Run<'x> {
     n_rejects: u64,
     /// Minutes (since the epoch) that hold at least one post: the replayed time.
     minutes: HashSet<i64>,
+    /// The minute last put into `minutes` (posts come mostly in time order).
+    last_minute: Option<i64>,
     rivals: Vec<Rival<'x>>,
     extractor: &'x Extractor,
 }
 
 impl Run<'_> {
-    fn post(&mut self, p: &Post) -> Result<(), BacktestError> {
-        let a = analyze(self.extractor, p);
-        self.analyzed(p, a)
-    }
-
     fn reject(&mut self, j: &benglema_io::Reject) -> Result<(), BacktestError> {
         self.n_rejects += 1;
         self.rejects.push(j).map_err(Into::into)
@@ -101,7 +93,11 @@ impl Run<'_> {
 
     /// Takes a post already read by [`analyze`].
     fn analyzed(&mut self, p: &Post, a: Reading) -> Result<(), BacktestError> {
-        self.minutes.insert(p.created_at.timestamp().div_euclid(60));
+        let minute = p.created_at.timestamp().div_euclid(60);
+        if self.last_minute != Some(minute) {
+            self.last_minute = Some(minute);
+            self.minutes.insert(minute);
+        }
         for r in &mut self.rivals {
             r.detector.process_analyzed(p, a.clone(), &mut self.out);
             for o in self.out.drain(..) {
@@ -134,24 +130,30 @@ impl Run<'_> {
     }
 }
 
-/// Every record of the inputs (or the bundled history), in order, to `each` until it
-/// returns false.
-fn each_record(
+/// Every chunk of records of the inputs (or the bundled history), in order, to `each` until
+/// it returns false.
+fn each_chunk(
     opts: &BacktestOptions,
-    each: &mut dyn FnMut(Record) -> bool,
+    each: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<(), BacktestError> {
     if opts.inputs.is_empty() {
-        for post in bundled_posts(&opts.labels) {
-            if !each(Record::Post(post)) {
-                return Ok(());
+        let mut posts = bundled_posts(&opts.labels).peekable();
+        while posts.peek().is_some() {
+            let batch = posts
+                .by_ref()
+                .take(CHUNK_RECORDS)
+                .map(Record::Post)
+                .collect();
+            if !each(Chunk::Records(batch)) {
+                break;
             }
         }
         return Ok(());
     }
     for file in expand_inputs(&opts.inputs)? {
         let mut more = true;
-        read_file(&file, &mut |rec| {
-            more = each(rec);
+        read_chunks(&file, &mut |chunk| {
+            more = each(chunk);
             more
         })?;
         if !more {
@@ -167,120 +169,166 @@ enum Analysed {
     Reject(benglema_io::Reject),
 }
 
+impl Analysed {
+    /// Validates and reads every record of a chunk.
+    fn chunk(extractor: &Extractor, chunk: Chunk) -> Vec<Analysed> {
+        let mut out = Vec::new();
+        chunk.each(&mut |rec| {
+            out.push(match rec {
+                Record::Post(p) => {
+                    let a = analyze(extractor, &p);
+                    Analysed::Post(p, a)
+                }
+                Record::Reject(j) => Analysed::Reject(j),
+            });
+            true
+        });
+        out
+    }
+}
+
+/// Feeds analysed records to the run in order, counting them.
+struct Feed<'p> {
+    records: u64,
+    progress: &'p mut dyn FnMut(u64),
+}
+
+impl Feed<'_> {
+    fn take(&mut self, r: &mut Run<'_>, rec: Analysed) -> Result<(), BacktestError> {
+        self.records += 1;
+        if self.records % 65_536 == 0 {
+            (self.progress)(self.records);
+        }
+        match rec {
+            Analysed::Post(p, a) => r.analyzed(&p, a),
+            Analysed::Reject(j) => r.reject(&j),
+        }
+    }
+}
+
 /// One thread reads, analyses and detects.
 fn read_serially(
     opts: &BacktestOptions,
     r: &mut Run<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, BacktestError> {
-    let mut records = 0u64;
+    let mut feed = Feed {
+        records: 0,
+        progress,
+    };
     let mut failed = None;
-    each_record(opts, &mut |rec| {
-        records += 1;
-        if records % 65_536 == 0 {
-            progress(records);
-        }
-        let res = match rec {
-            Record::Post(p) => r.post(&p),
-            Record::Reject(j) => r.reject(&j),
-        };
-        match res {
-            Ok(()) => true,
-            Err(e) => {
-                failed = Some(e);
-                false
+    each_chunk(opts, &mut |chunk| {
+        chunk.each(&mut |rec| {
+            let rec = match rec {
+                Record::Post(p) => {
+                    let a = analyze(r.extractor, &p);
+                    Analysed::Post(p, a)
+                }
+                Record::Reject(j) => Analysed::Reject(j),
+            };
+            match feed.take(r, rec) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
             }
-        }
+        })
     })?;
     match failed {
         Some(e) => Err(e),
-        None => Ok(records),
+        None => Ok(feed.records),
     }
 }
 
-/// A reader thread (files, decompression, JSON), a pool of `threads` analysing batches
-/// (the extractor: normalisation, jieba, rules), and this thread stepping the engine on
-/// each batch in input order while the pool reads the next ones: the same calls on the
-/// same posts in the same order as [`read_serially`], so the same outputs.
+/// A reader thread (files and decompression: raw lines in chunks), `threads` workers that
+/// validate and read whole chunks (the post contract, then the extractor: normalisation,
+/// jieba, rules), and this thread stepping the engine on the chunks in input order while
+/// the workers read ahead: the same calls on the same posts in the same order as
+/// [`read_serially`], so the same outputs. At most `2 × threads + 2` chunks are in flight
+/// (a token is taken per chunk read and given back when the engine has taken it), so memory
+/// stays flat however long the input.
 fn read_in_parallel(
     opts: &BacktestOptions,
     r: &mut Run<'_>,
     threads: usize,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, BacktestError> {
-    use std::sync::mpsc::sync_channel;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("benglema-read-{i}"))
-        .build()
-        .map_err(|e| BacktestError::Threads(format!("starting {threads} reading threads: {e}")))?;
+    use std::sync::mpsc::{channel, sync_channel};
+    use std::sync::Mutex;
     let extractor = r.extractor;
-    let (raw_tx, raw_rx) = sync_channel::<Vec<Record>>(IN_FLIGHT);
-    let (read_tx, read_rx) = sync_channel::<Vec<Analysed>>(IN_FLIGHT);
+    let in_flight = 2 * threads + 2;
+    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        token_tx.send(()).expect("the receiver is here");
+    }
+    let (raw_tx, raw_rx) = sync_channel::<(u64, Chunk)>(in_flight);
+    let raw_rx = Mutex::new(raw_rx);
+    let (read_tx, read_rx) = channel::<(u64, Vec<Analysed>)>();
     std::thread::scope(|sc| {
-        let reader = sc.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            let res = each_record(opts, &mut |rec| {
-                batch.push(rec);
-                if batch.len() < BATCH {
-                    return true;
-                }
-                // A closed channel: the engine stopped on an error of its own.
-                raw_tx
-                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                    .is_ok()
-            });
-            if !batch.is_empty() {
-                let _ = raw_tx.send(batch);
-            }
-            res
-        });
-        let analyser = sc.spawn(move || {
-            use rayon::prelude::*;
-            for batch in raw_rx {
-                let read: Vec<Analysed> = pool.install(|| {
-                    batch
-                        .into_par_iter()
-                        .map(|rec| match rec {
-                            Record::Post(p) => {
-                                let a = analyze(extractor, &p);
-                                Analysed::Post(p, a)
-                            }
-                            Record::Reject(j) => Analysed::Reject(j),
-                        })
-                        .collect()
-                });
-                if read_tx.send(read).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut records = 0u64;
+        let reader = std::thread::Builder::new()
+            .name("benglema-read".into())
+            .spawn_scoped(sc, move || {
+                let mut seq = 0u64;
+                each_chunk(opts, &mut |chunk| {
+                    // No token: the engine stopped on an error of its own.
+                    if token_rx.recv().is_err() {
+                        return false;
+                    }
+                    seq += 1;
+                    raw_tx.send((seq - 1, chunk)).is_ok()
+                })
+            })
+            .map_err(|e| BacktestError::Threads(format!("starting the reading thread: {e}")))?;
+        let mut workers = Vec::with_capacity(threads);
+        for i in 0..threads {
+            let (raw_rx, read_tx) = (&raw_rx, read_tx.clone());
+            let worker = std::thread::Builder::new()
+                .name(format!("benglema-analyse-{i}"))
+                .spawn_scoped(sc, move || loop {
+                    let next = raw_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((seq, chunk))) = next else { return };
+                    if read_tx
+                        .send((seq, Analysed::chunk(extractor, chunk)))
+                        .is_err()
+                    {
+                        return;
+                    }
+                })
+                .map_err(|e| BacktestError::Threads(format!("starting {threads} workers: {e}")))?;
+            workers.push(worker);
+        }
+        drop(read_tx);
+        let mut feed = Feed {
+            records: 0,
+            progress,
+        };
         let mut failed = None;
-        'batches: for batch in read_rx {
-            for rec in batch {
-                records += 1;
-                if records % 65_536 == 0 {
-                    progress(records);
+        let mut waiting: BTreeMap<u64, Vec<Analysed>> = BTreeMap::new();
+        let mut next = 0u64;
+        'chunks: for (seq, batch) in read_rx.iter() {
+            waiting.insert(seq, batch);
+            while let Some(batch) = waiting.remove(&next) {
+                next += 1;
+                for rec in batch {
+                    if let Err(e) = feed.take(r, rec) {
+                        failed = Some(e);
+                        break 'chunks;
+                    }
                 }
-                let res = match rec {
-                    Analysed::Post(p, a) => r.analyzed(&p, a),
-                    Analysed::Reject(j) => r.reject(&j),
-                };
-                if let Err(e) = res {
-                    failed = Some(e);
-                    break 'batches;
-                }
+                let _ = token_tx.send(());
             }
         }
-        // Dropping the receiver (above, at the end of the loop) stops the other two.
-        let analysed = analyser.join();
+        // Dropping the token sender and the receiver stops the reader and the workers.
+        drop(token_tx);
+        drop(read_rx);
         let read = reader.join();
+        let worked = workers.into_iter().all(|w| w.join().is_ok());
         if let Some(e) = failed {
             return Err(e);
         }
-        match (read, analysed) {
-            (Ok(res), Ok(())) => res.map(|()| records),
+        match (read, worked) {
+            (Ok(res), true) => res.map(|()| feed.records),
             _ => Err(BacktestError::Threads("a reading thread panicked".into())),
         }
     })
@@ -315,6 +363,7 @@ pub fn run(
         rejects: RejectWriter::create(&dir.join("rejects.jsonl"))?,
         n_rejects: 0,
         minutes: HashSet::new(),
+        last_minute: None,
         rivals: opts
             .compare
             .iter()

@@ -9,8 +9,9 @@
 //! the same contract validation as a JSON post.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use benglema_model::Post;
 use polars::prelude::*;
@@ -118,6 +119,81 @@ fn clip(raw: &[u8]) -> String {
 
 /// Reads every record of one file, in order, into `f`. Stops early if `f` returns false.
 pub fn read_file(path: &Path, f: &mut dyn FnMut(Record) -> bool) -> Result<(), IoError> {
+    let mut more = true;
+    read_chunks(path, &mut |chunk| {
+        more = chunk.each(f);
+        more
+    })
+}
+
+/// Bytes of JSONL in one [`Chunk::Lines`] (whole lines, so a chunk may be a line longer).
+pub const CHUNK_BYTES: usize = 64 * 1024;
+/// Records in one [`Chunk::Records`].
+pub const CHUNK_RECORDS: usize = 2048;
+
+/// Consecutive records of one input, for validating on another thread: JSONL as raw whole
+/// lines, which [`Chunk::each`] validates exactly as [`read_file`] does (the same records,
+/// rejects and line numbers), or records already read (table rows, the bundled history).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chunk {
+    /// Whole lines of a JSONL file, newlines included (the file's last line may lack one).
+    Lines {
+        /// The file, as rejects name it.
+        source: Arc<str>,
+        /// The 1-based number of the first line.
+        first_line: u64,
+        /// The lines.
+        data: Vec<u8>,
+    },
+    /// Records already validated or rejected.
+    Records(Vec<Record>),
+}
+
+impl Chunk {
+    /// Every record of the chunk, in order, into `f`, until `f` returns false; returns
+    /// whether it never did.
+    pub fn each(self, f: &mut dyn FnMut(Record) -> bool) -> bool {
+        match self {
+            Chunk::Records(records) => records.into_iter().all(f),
+            Chunk::Lines {
+                source,
+                first_line,
+                data,
+            } => {
+                let body = data.strip_suffix(b"\n").unwrap_or(&data);
+                let mut from = 0;
+                let ends = memchr::memchr_iter(b'\n', body).chain([body.len()]);
+                for (n, end) in (first_line..).zip(ends) {
+                    let rec = &body[from..end];
+                    from = end + 1;
+                    let rec = rec.strip_suffix(b"\r").unwrap_or(rec);
+                    if rec.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    let r = match Post::parse(rec) {
+                        Ok(p) => Record::Post(p),
+                        Err(e) => Record::Reject(Reject {
+                            source: source.to_string(),
+                            line: n,
+                            reason: e.to_string(),
+                            raw: clip(rec),
+                        }),
+                    };
+                    if !f(r) {
+                        return false;
+                    }
+                }
+                true
+            }
+        }
+    }
+}
+
+/// Reads one file in [`Chunk`]s, in order, into `f`: JSONL (plain or decompressed) as raw
+/// lines of about [`CHUNK_BYTES`], left for [`Chunk::each`] to validate, so that a pool of
+/// threads can validate them while this one reads on; tables as rows of
+/// [`CHUNK_RECORDS`]. Stops early if `f` returns false.
+pub fn read_chunks(path: &Path, f: &mut dyn FnMut(Chunk) -> bool) -> Result<(), IoError> {
     let format = Format::of(path).ok_or_else(|| IoError::Format {
         path: path.display().to_string(),
     })?;
@@ -131,44 +207,78 @@ pub fn read_file(path: &Path, f: &mut dyn FnMut(Record) -> bool) -> Result<(), I
                 }
                 _ => Box::new(file),
             };
-            read_jsonl(path, BufReader::with_capacity(1 << 20, reader), f)
+            read_jsonl(path, reader, f)
         }
-        Format::Csv | Format::Parquet => read_table(path, format, f),
+        Format::Csv | Format::Parquet => {
+            let mut batch = Vec::with_capacity(CHUNK_RECORDS);
+            let mut more = true;
+            read_table(path, format, &mut |r| {
+                batch.push(r);
+                if batch.len() == CHUNK_RECORDS {
+                    more = f(Chunk::Records(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(CHUNK_RECORDS),
+                    )));
+                }
+                more
+            })?;
+            if more && !batch.is_empty() {
+                f(Chunk::Records(batch));
+            }
+            Ok(())
+        }
     }
 }
 
+/// JSONL into chunks of whole lines: reads at least [`CHUNK_BYTES`] (more for a longer
+/// line), cuts after the last newline and carries the rest into the next chunk.
 fn read_jsonl(
     path: &Path,
-    mut reader: impl BufRead,
-    f: &mut dyn FnMut(Record) -> bool,
+    mut reader: impl Read,
+    f: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<(), IoError> {
-    let source = path.display().to_string();
-    let mut buf = Vec::with_capacity(1024);
-    let mut line = 0u64;
+    let source: Arc<str> = path.display().to_string().into();
+    let mut first_line = 1u64;
+    let mut carry: Vec<u8> = Vec::new();
     loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| io(path, e))?;
-        if n == 0 {
-            return Ok(());
+        let mut data = Vec::with_capacity(CHUNK_BYTES + carry.len() + 4096);
+        data.append(&mut carry);
+        // Bytes before this offset hold no newline.
+        let mut searched = 0;
+        let mut eof = false;
+        loop {
+            if data.len() >= CHUNK_BYTES {
+                if let Some(i) = memchr::memrchr(b'\n', &data[searched..]) {
+                    carry.extend_from_slice(&data[searched + i + 1..]);
+                    data.truncate(searched + i + 1);
+                    break;
+                }
+                searched = data.len();
+            }
+            let want = CHUNK_BYTES.max(data.len() / 2) as u64;
+            let n = (&mut reader)
+                .take(want)
+                .read_to_end(&mut data)
+                .map_err(|e| io(path, e))?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
         }
-        line += 1;
-        let rec = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let rec = rec.strip_suffix(b"\r").unwrap_or(rec);
-        if rec.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let r = match Post::parse(rec) {
-            Ok(p) => Record::Post(p),
-            Err(e) => Record::Reject(Reject {
+        if !data.is_empty() {
+            let lines = memchr::memchr_iter(b'\n', &data).count() as u64
+                + u64::from(!data.ends_with(b"\n"));
+            let chunk = Chunk::Lines {
                 source: source.clone(),
-                line,
-                reason: e.to_string(),
-                raw: clip(rec),
-            }),
-        };
-        if !f(r) {
+                first_line,
+                data,
+            };
+            first_line += lines;
+            if !f(chunk) {
+                return Ok(());
+            }
+        }
+        if eof {
             return Ok(());
         }
     }
@@ -272,4 +382,120 @@ fn read_table(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JSONL file several chunks long, with what a reader must get right at any chunk
+    /// boundary: blank lines, CRLF endings, malformed lines, a line longer than a chunk, and
+    /// no newline at the end.
+    fn awkward_jsonl() -> String {
+        let mut s = String::new();
+        let mut i = 0;
+        while s.len() < 4 * CHUNK_BYTES {
+            i += 1;
+            match i % 97 {
+                _ if i == 500 => {
+                    let long = "微信崩了".repeat(CHUNK_BYTES / 8);
+                    s.push_str(&format!(
+                        "{{\"id\":\"long\",\"created_at\":\"2021-10-18T10:00:00+08:00\",\"text\":\"{long}\"}}\n"
+                    ));
+                }
+                0 => s.push_str("{\"id\": 1, \"text\": \"no time\"}\n"),
+                13 => s.push('\n'),
+                29 => s.push_str("   \r\n"),
+                41 => s.push_str("not json at all\n"),
+                53 => s.push_str("{\"id\":\"bad\",\"created_at\":\"2021-13-45\",\"text\":\"x\"}\n"),
+                n => s.push_str(&format!(
+                    "{{\"id\":\"p{i}\",\"created_at\":\"2021-10-18T10:{:02}:00+08:00\",\"text\":\"微信又崩了 {i}\"}}{}\n",
+                    n % 60,
+                    if n % 2 == 0 { "\r" } else { "" }
+                )),
+            }
+        }
+        s.push_str(
+            "{\"id\":\"last\",\"created_at\":\"2021-10-18T11:00:00+08:00\",\"text\":\"最后一行\"}",
+        );
+        s
+    }
+
+    /// What reading the text line by line gives: each non-blank line validated, with its
+    /// 1-based number.
+    fn line_by_line(source: &str, text: &str) -> Vec<Record> {
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        body.split('\n')
+            .enumerate()
+            .filter_map(|(k, l)| {
+                let l = l.strip_suffix('\r').unwrap_or(l);
+                if l.trim().is_empty() {
+                    return None;
+                }
+                Some(match Post::parse(l.as_bytes()) {
+                    Ok(p) => Record::Post(p),
+                    Err(e) => Record::Reject(Reject {
+                        source: source.to_owned(),
+                        line: k as u64 + 1,
+                        reason: e.to_string(),
+                        raw: clip(l.as_bytes()),
+                    }),
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_cut_between_lines_and_keep_every_line_number() {
+        let text = awkward_jsonl();
+        let dir = std::env::temp_dir().join(format!("benglema-chunks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plain = dir.join("posts.jsonl");
+        std::fs::write(&plain, &text).unwrap();
+        let zst = dir.join("posts.jsonl.zst");
+        std::fs::write(&zst, zstd::encode_all(text.as_bytes(), 3).unwrap()).unwrap();
+        for path in [&plain, &zst] {
+            let want = line_by_line(&path.display().to_string(), &text);
+            assert!(
+                want.iter()
+                    .filter(|r| matches!(r, Record::Reject(_)))
+                    .count()
+                    > 10
+            );
+            let mut got = Vec::new();
+            read_file(path, &mut |r| {
+                got.push(r);
+                true
+            })
+            .unwrap();
+            assert_eq!(got.len(), want.len(), "{}", path.display());
+            assert!(got == want, "{}: records differ", path.display());
+            // Every chunk but the last ends a line; chunks rejoin into the file.
+            let mut chunks = Vec::new();
+            read_chunks(path, &mut |c| {
+                chunks.push(c);
+                true
+            })
+            .unwrap();
+            assert!(chunks.len() >= 4, "{} chunks", chunks.len());
+            let mut joined = Vec::new();
+            for (k, c) in chunks.iter().enumerate() {
+                let Chunk::Lines { data, .. } = c else {
+                    panic!("JSONL gives lines")
+                };
+                assert!(k + 1 == chunks.len() || data.ends_with(b"\n"));
+                joined.extend_from_slice(data);
+            }
+            assert_eq!(joined, text.as_bytes());
+            // Stopping early stops.
+            let mut n = 0;
+            read_file(path, &mut |_| {
+                n += 1;
+                n < 5
+            })
+            .unwrap();
+            assert_eq!(n, 5);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -27,7 +27,10 @@ pub mod incidents;
 pub mod rejects;
 pub mod series;
 
-pub use archive::{expand_inputs, read_file, Format, Record, Reject};
+pub use archive::{
+    expand_inputs, read_chunks, read_file, Chunk, Format, Record, Reject, CHUNK_BYTES,
+    CHUNK_RECORDS,
+};
 pub use bundled::{
     bundled_history, bundled_labels, bundled_posts, BUNDLED_DAYS_AFTER, BUNDLED_DAYS_BEFORE,
     BUNDLED_SEED,

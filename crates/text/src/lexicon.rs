@@ -235,6 +235,7 @@ impl Lexicon {
                 .expect("discovery cues form a valid automaton")
         });
         let aliases = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(m.services.iter().flat_map(|s| &s.aliases))
             .expect("service aliases form a valid automaton");

@@ -47,15 +47,20 @@ impl Extractor {
                 }
             }
         }
-        // hash_feature(&["c", gram]) of every 1-, 2- and 3-gram, computed incrementally.
+        // hash_feature(&["c", gram]) of every 1-, 2- and 3-gram, computed incrementally over
+        // each character's UTF-8 bytes in place; each character is decoded once.
         let base = fnv_end(fnv_extend(FNV_OFFSET, b"c"));
-        let mut utf8 = [0u8; 4];
-        for (i, _) in masked.char_indices() {
+        let bytes = masked.as_bytes();
+        // (byte offset, whether whitespace) of each character, then the end.
+        let mut chars: Vec<(usize, bool)> = Vec::with_capacity(masked.len() / 2 + 1);
+        chars.extend(masked.char_indices().map(|(i, c)| (i, c.is_whitespace())));
+        chars.push((masked.len(), false));
+        for k in 0..chars.len() - 1 {
             let mut h = base;
             let mut blank = true;
-            for c in masked[i..].chars().take(3) {
-                h = fnv_extend(h, c.encode_utf8(&mut utf8).as_bytes());
-                blank &= c.is_whitespace();
+            for j in k..(k + 3).min(chars.len() - 1) {
+                h = fnv_extend(h, &bytes[chars[j].0..chars[j + 1].0]);
+                blank &= chars[j].1;
                 if !blank {
                     emit(slot(fnv_end(h)));
                 }
