@@ -56,9 +56,10 @@ pub struct BacktestOptions {
     /// Minutes from the first post that only prime the detectors: events detected in them
     /// are not written or scored, and labels starting in them are not covered.
     pub warm_up_minutes: i64,
-    /// Threads that read posts (extraction and jieba, on a pool, pipelined with reading and
-    /// with the engine, which takes the posts in input order): 1 reads and detects on the
-    /// calling thread; 0 means every core. The outputs are the same whatever the number.
+    /// Worker threads that validate and analyse the posts (the post contract, the
+    /// extractor, jieba), beside a reader thread and pipelined with the engine, which takes
+    /// the posts in input order: 1 reads, analyses and detects on the calling thread; 0
+    /// means every core. The outputs are the same whatever the number.
     pub threads: usize,
 }
 

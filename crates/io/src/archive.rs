@@ -1,8 +1,10 @@
 //! Reading archived posts: JSONL (plain, `.gz`, `.zst`), CSV and Parquet, files or
 //! directories, as a stream of [`Record`]s in file order.
 //!
-//! JSONL is read line by line and each line validated under the post contract, so one bad
-//! line becomes one reject with its reason and line number instead of failing the file.
+//! JSONL is read in [`Chunk`]s of whole raw lines ([`read_chunks`]), so that one thread can
+//! read and decompress while others validate; each line is validated under the post
+//! contract ([`Chunk::each`]), so one bad line becomes one reject with its reason and line
+//! number instead of failing the file. [`read_file`] is both steps on one thread.
 //! CSV and Parquet are scanned lazily with polars and collected in streaming batches, with
 //! only the contract's columns projected, so files larger than memory stream through; every
 //! column is read as text (integers and epoch numbers included) and each row goes through

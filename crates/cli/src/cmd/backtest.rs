@@ -60,7 +60,8 @@ pub struct Args {
     /// in it are not covered.
     #[arg(long, value_name = "DURATION")]
     warm_up: Option<WarmUp>,
-    /// Threads that read the posts (parse, extract, segment), pipelined with the detector;
+    /// Threads that validate and analyse the posts (parse, extract, segment), beside a
+    /// reader thread and pipelined with the detector;
     /// the outputs are the same for any number [default: every core; 1: all on one thread].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     threads: Option<u16>,
@@ -320,6 +321,7 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         args.out.display()
     );
     if !args.no_report {
+        crate::release_freed_memory();
         let s = benglema_report::write(
             &args.out,
             &labels,
