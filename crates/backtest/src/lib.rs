@@ -265,7 +265,8 @@ fn read_in_parallel(
     }
     let (raw_tx, raw_rx) = sync_channel::<(u64, Chunk)>(in_flight);
     let raw_rx = Mutex::new(raw_rx);
-    let (read_tx, read_rx) = channel::<(u64, Vec<Analysed>)>();
+    // `None`: the worker panicked on that chunk (the engine stops instead of waiting for it).
+    let (read_tx, read_rx) = channel::<(u64, Option<Vec<Analysed>>)>();
     std::thread::scope(|sc| {
         let reader = std::thread::Builder::new()
             .name("benglema-read".into())
@@ -289,10 +290,11 @@ fn read_in_parallel(
                 .spawn_scoped(sc, move || loop {
                     let next = raw_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((seq, chunk))) = next else { return };
-                    if read_tx
-                        .send((seq, Analysed::chunk(extractor, chunk)))
-                        .is_err()
-                    {
+                    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        Analysed::chunk(extractor, chunk)
+                    }));
+                    let panicked = read.is_err();
+                    if read_tx.send((seq, read.ok())).is_err() || panicked {
                         return;
                     }
                 })
@@ -308,6 +310,12 @@ fn read_in_parallel(
         let mut waiting: BTreeMap<u64, Vec<Analysed>> = BTreeMap::new();
         let mut next = 0u64;
         'chunks: for (seq, batch) in read_rx.iter() {
+            let Some(batch) = batch else {
+                failed = Some(BacktestError::Threads(
+                    "a worker thread panicked while reading posts".into(),
+                ));
+                break;
+            };
             waiting.insert(seq, batch);
             while let Some(batch) = waiting.remove(&next) {
                 next += 1;
