@@ -214,7 +214,7 @@ pub fn read_chunks(path: &Path, f: &mut dyn FnMut(Chunk) -> bool) -> Result<(), 
         Format::Csv | Format::Parquet => {
             let mut batch = Vec::with_capacity(CHUNK_RECORDS);
             let mut more = true;
-            read_table(path, format, &mut |r| {
+            let read = read_table(path, format, &mut |r| {
                 batch.push(r);
                 if batch.len() == CHUNK_RECORDS {
                     more = f(Chunk::Records(std::mem::replace(
@@ -223,11 +223,12 @@ pub fn read_chunks(path: &Path, f: &mut dyn FnMut(Chunk) -> bool) -> Result<(), 
                     )));
                 }
                 more
-            })?;
+            });
+            // The rows read before a failure go on first.
             if more && !batch.is_empty() {
                 f(Chunk::Records(batch));
             }
-            Ok(())
+            read
         }
     }
 }
@@ -258,10 +259,22 @@ fn read_jsonl(
                 searched = data.len();
             }
             let want = CHUNK_BYTES.max(data.len() / 2) as u64;
-            let n = (&mut reader)
-                .take(want)
-                .read_to_end(&mut data)
-                .map_err(|e| io(path, e))?;
+            let n = match (&mut reader).take(want).read_to_end(&mut data) {
+                Ok(n) => n,
+                Err(e) => {
+                    // The whole lines read before the failure (a truncated .gz) go on first,
+                    // as they would line by line.
+                    if let Some(i) = memchr::memrchr(b'\n', &data) {
+                        data.truncate(i + 1);
+                        f(Chunk::Lines {
+                            source: source.clone(),
+                            first_line,
+                            data,
+                        });
+                    }
+                    return Err(io(path, e));
+                }
+            };
             if n == 0 {
                 eof = true;
                 break;
@@ -445,6 +458,43 @@ mod tests {
                 })
             })
             .collect()
+    }
+
+    /// Gives its bytes in small reads, then fails.
+    struct FailsAfter(Vec<u8>, usize);
+
+    impl Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.1 >= self.0.len() {
+                return Err(std::io::Error::other("truncated input"));
+            }
+            let n = buf.len().min(7).min(self.0.len() - self.1);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_read_before_a_failure_go_on_before_the_error() {
+        let text = "{\"id\":\"a\",\"created_at\":\"2021-10-18T10:00:00+08:00\",\"text\":\"微信崩了\"}\n\
+                    {\"id\":\"b\",\"created_at\":\"2021-10-18T10:01:00+08:00\",\"text\":\"QQ崩了\"}\n\
+                    {\"id\":\"c\",\"crea";
+        let mut ids = Vec::new();
+        let res = read_jsonl(
+            Path::new("cut.jsonl"),
+            FailsAfter(text.as_bytes().to_vec(), 0),
+            &mut |c| {
+                c.each(&mut |r| {
+                    if let Record::Post(p) = r {
+                        ids.push(p.id);
+                    }
+                    true
+                })
+            },
+        );
+        assert!(res.is_err());
+        assert_eq!(ids, ["a", "b"]);
     }
 
     #[test]
