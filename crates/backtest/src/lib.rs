@@ -171,17 +171,22 @@ enum Analysed {
 }
 
 impl Analysed {
+    /// Reads one record: a post through the extractor, a reject as it is.
+    fn of(extractor: &Extractor, rec: Record) -> Analysed {
+        match rec {
+            Record::Post(p) => {
+                let a = analyze(extractor, &p);
+                Analysed::Post(p, a)
+            }
+            Record::Reject(j) => Analysed::Reject(j),
+        }
+    }
+
     /// Validates and reads every record of a chunk.
     fn chunk(extractor: &Extractor, chunk: Chunk) -> Vec<Analysed> {
         let mut out = Vec::new();
         chunk.each(&mut |rec| {
-            out.push(match rec {
-                Record::Post(p) => {
-                    let a = analyze(extractor, &p);
-                    Analysed::Post(p, a)
-                }
-                Record::Reject(j) => Analysed::Reject(j),
-            });
+            out.push(Analysed::of(extractor, rec));
             true
         });
         out
@@ -220,13 +225,7 @@ fn read_serially(
     let mut failed = None;
     each_chunk(opts, &mut |chunk| {
         chunk.each(&mut |rec| {
-            let rec = match rec {
-                Record::Post(p) => {
-                    let a = analyze(r.extractor, &p);
-                    Analysed::Post(p, a)
-                }
-                Record::Reject(j) => Analysed::Reject(j),
-            };
+            let rec = Analysed::of(r.extractor, rec);
             match feed.take(r, rec) {
                 Ok(()) => true,
                 Err(e) => {

@@ -4,6 +4,24 @@
 
 use super::*;
 
+/// Buffers [`Extractor::each_feature`] reuses between posts.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// The post with service aliases masked.
+    masked: String,
+    /// (byte offset, whether whitespace) of each character of `masked`, then its end.
+    chars: Vec<(usize, bool)>,
+}
+
+impl Scratch {
+    const fn new() -> Scratch {
+        Scratch {
+            masked: String::new(),
+            chars: Vec::new(),
+        }
+    }
+}
+
 impl Extractor {
     /// The classifier's feature slots of a post (see [`Classifier`](crate::Classifier)):
     /// character 1- to 3-grams of the normalised text, with every unambiguous service alias
@@ -15,7 +33,7 @@ impl Extractor {
 
     pub(super) fn features_normalized(&self, n: &Normalized, bits: u32, tokens: bool) -> Vec<u32> {
         let mut slots: Vec<u32> = Vec::new();
-        self.each_feature(n, bits, tokens, &mut String::new(), |s| slots.push(s));
+        self.each_feature(n, bits, tokens, &mut Scratch::default(), |s| slots.push(s));
         slots.sort_unstable();
         slots.dedup();
         slots
@@ -27,10 +45,11 @@ impl Extractor {
         n: &Normalized,
         bits: u32,
         tokens: bool,
-        masked: &mut String,
+        scratch: &mut Scratch,
         mut emit: impl FnMut(u32),
     ) {
         const MASK: char = '\u{E000}';
+        let Scratch { masked, chars } = scratch;
         let slot = |h: u64| (h & ((1u64 << bits) - 1)) as u32;
         masked.clear();
         for (k, seg) in n.segments.iter().enumerate() {
@@ -51,8 +70,7 @@ impl Extractor {
         // each character's UTF-8 bytes in place; each character is decoded once.
         let base = fnv_end(fnv_extend(FNV_OFFSET, b"c"));
         let bytes = masked.as_bytes();
-        // (byte offset, whether whitespace) of each character, then the end.
-        let mut chars: Vec<(usize, bool)> = Vec::with_capacity(masked.len() / 2 + 1);
+        chars.clear();
         chars.extend(masked.char_indices().map(|(i, c)| (i, c.is_whitespace())));
         chars.push((masked.len(), false));
         for k in 0..chars.len() - 1 {
@@ -73,17 +91,17 @@ impl Extractor {
     /// collecting and sorting them.
     pub(super) fn probability_normalized(&self, n: &Normalized, c: &Classifier) -> f32 {
         thread_local! {
-            static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<u32>, String)> =
-                const { std::cell::RefCell::new((Vec::new(), Vec::new(), String::new())) };
+            static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<u32>, Scratch)> =
+                const { std::cell::RefCell::new((Vec::new(), Vec::new(), Scratch::new())) };
         }
-        SCRATCH.with_borrow_mut(|(seen, touched, masked)| {
+        SCRATCH.with_borrow_mut(|(seen, touched, scratch)| {
             let words = (1usize << c.bits).div_ceil(64);
             if seen.len() != words {
                 seen.clear();
                 seen.resize(words, 0);
             }
             let (mut sum, mut count) = (0.0f32, 0u32);
-            self.each_feature(n, c.bits, c.tokens, masked, |s| {
+            self.each_feature(n, c.bits, c.tokens, scratch, |s| {
                 let (w, b) = ((s / 64) as usize, 1u64 << (s % 64));
                 if seen[w] & b == 0 {
                     if seen[w] == 0 {
