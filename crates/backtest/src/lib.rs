@@ -182,9 +182,9 @@ impl Analysed {
         }
     }
 
-    /// Validates and reads every record of a chunk.
-    fn chunk(extractor: &Extractor, chunk: Chunk) -> Vec<Analysed> {
-        let mut out = Vec::new();
+    /// Validates and reads every record of a chunk into `out` (emptied first).
+    fn chunk(extractor: &Extractor, chunk: Chunk, mut out: Vec<Analysed>) -> Vec<Analysed> {
+        out.clear();
         chunk.each(&mut |rec| {
             out.push(Analysed::of(extractor, rec));
             true
@@ -200,14 +200,14 @@ struct Feed<'p> {
 }
 
 impl Feed<'_> {
-    fn take(&mut self, r: &mut Run<'_>, rec: Analysed) -> Result<(), BacktestError> {
+    fn take(&mut self, r: &mut Run<'_>, rec: &mut Analysed) -> Result<(), BacktestError> {
         self.records += 1;
         if self.records % 65_536 == 0 {
             (self.progress)(self.records);
         }
         match rec {
-            Analysed::Post(p, a) => r.analyzed(&p, a),
-            Analysed::Reject(j) => r.reject(&j),
+            Analysed::Post(p, a) => r.analyzed(p, std::mem::take(a)),
+            Analysed::Reject(j) => r.reject(j),
         }
     }
 }
@@ -225,8 +225,8 @@ fn read_serially(
     let mut failed = None;
     each_chunk(opts, &mut |chunk| {
         chunk.each(&mut |rec| {
-            let rec = Analysed::of(r.extractor, rec);
-            match feed.take(r, rec) {
+            let mut rec = Analysed::of(r.extractor, rec);
+            match feed.take(r, &mut rec) {
                 Ok(()) => true,
                 Err(e) => {
                     failed = Some(e);
@@ -265,7 +265,12 @@ fn read_in_parallel(
     let (raw_tx, raw_rx) = sync_channel::<(u64, Chunk)>(in_flight);
     let raw_rx = Mutex::new(raw_rx);
     // `None`: the worker panicked on that chunk (the engine stops instead of waiting for it).
-    let (read_tx, read_rx) = channel::<(u64, Option<Vec<Analysed>>)>();
+    // The third field is the worker, which gets the batch back to free once the engine has
+    // used it: the posts go back to the thread that allocated them, and freeing them is
+    // off the engine's thread, which is the one the pipeline waits for.
+    let (read_tx, read_rx) = channel::<(u64, Option<Vec<Analysed>>, usize)>();
+    let (used_tx, used_rx): (Vec<_>, Vec<_>) =
+        (0..threads).map(|_| channel::<Vec<Analysed>>()).unzip();
     std::thread::scope(|sc| {
         let reader = std::thread::Builder::new()
             .name("benglema-read".into())
@@ -282,19 +287,30 @@ fn read_in_parallel(
             })
             .map_err(|e| BacktestError::Threads(format!("starting the reading thread: {e}")))?;
         let mut workers = Vec::with_capacity(threads);
-        for i in 0..threads {
+        for (i, used_rx) in used_rx.into_iter().enumerate() {
             let (raw_rx, read_tx) = (&raw_rx, read_tx.clone());
             let worker = std::thread::Builder::new()
                 .name(format!("benglema-analyse-{i}"))
-                .spawn_scoped(sc, move || loop {
-                    let next = raw_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((seq, chunk))) = next else { return };
-                    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        Analysed::chunk(extractor, chunk)
-                    }));
-                    let panicked = read.is_err();
-                    if read_tx.send((seq, read.ok())).is_err() || panicked {
-                        return;
+                .spawn_scoped(sc, move || {
+                    // A used batch, emptied, is the next one's buffer.
+                    let mut spare = Vec::new();
+                    loop {
+                        while let Ok(mut used) = used_rx.try_recv() {
+                            used.clear();
+                            if used.capacity() > spare.capacity() {
+                                spare = used;
+                            }
+                        }
+                        let next = raw_rx.lock().map(|rx| rx.recv());
+                        let Ok(Ok((seq, chunk))) = next else { return };
+                        let out = std::mem::take(&mut spare);
+                        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            Analysed::chunk(extractor, chunk, out)
+                        }));
+                        let panicked = read.is_err();
+                        if read_tx.send((seq, read.ok(), i)).is_err() || panicked {
+                            return;
+                        }
                     }
                 })
                 .map_err(|e| BacktestError::Threads(format!("starting {threads} workers: {e}")))?;
@@ -306,30 +322,33 @@ fn read_in_parallel(
             progress,
         };
         let mut failed = None;
-        let mut waiting: BTreeMap<u64, Vec<Analysed>> = BTreeMap::new();
+        let mut waiting: BTreeMap<u64, (Vec<Analysed>, usize)> = BTreeMap::new();
         let mut next = 0u64;
-        'chunks: for (seq, batch) in read_rx.iter() {
+        'chunks: for (seq, batch, worker) in read_rx.iter() {
             let Some(batch) = batch else {
                 failed = Some(BacktestError::Threads(
                     "a worker thread panicked while reading posts".into(),
                 ));
                 break;
             };
-            waiting.insert(seq, batch);
-            while let Some(batch) = waiting.remove(&next) {
+            waiting.insert(seq, (batch, worker));
+            while let Some((mut batch, worker)) = waiting.remove(&next) {
                 next += 1;
-                for rec in batch {
+                for rec in &mut batch {
                     if let Err(e) = feed.take(r, rec) {
                         failed = Some(e);
                         break 'chunks;
                     }
                 }
+                // A worker that has stopped cannot take it back: it is freed here.
+                let _ = used_tx[worker].send(batch);
                 let _ = token_tx.send(());
             }
         }
         // Dropping the token sender and the receiver stops the reader and the workers.
         drop(token_tx);
         drop(read_rx);
+        drop(used_tx);
         let read = reader.join();
         let worked = workers.into_iter().all(|w| w.join().is_ok());
         if let Some(e) = failed {
