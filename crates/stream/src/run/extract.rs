@@ -126,14 +126,18 @@ impl Runner<'_> {
     }
 
     /// Feeds a prepared batch to the tallies, in order.
-    fn feed(&mut self, batch: Vec<Raw>, prepared: Vec<Prepared>) -> Result<(), StreamError> {
-        for (raw, p) in batch.iter().zip(prepared) {
-            self.message(raw, p)?;
-        }
-        Ok(())
+    /// The messages and posts are then freed on the rayon pool, which allocated most of them:
+    /// this thread, which every message waits for, only counts.
+    fn feed(&mut self, batch: Vec<Raw>, mut prepared: Vec<Prepared>) -> Result<(), StreamError> {
+        let fed = batch
+            .iter()
+            .zip(&mut prepared)
+            .try_for_each(|(raw, p)| self.message(raw, p));
+        rayon::spawn(move || drop((batch, prepared)));
+        fed
     }
 
-    fn message(&mut self, raw: &Raw, prepared: Prepared) -> Result<(), StreamError> {
+    fn message(&mut self, raw: &Raw, prepared: &mut Prepared) -> Result<(), StreamError> {
         let partition = raw.partition;
         let tick = self.timers.ticks;
         if !self.tasks.take(raw, tick) {
@@ -142,14 +146,14 @@ impl Runner<'_> {
         self.telemetry.record(RunEvent::Read);
         let (post, reading) = match prepared {
             Err(reason) => {
-                self.dead_letter(raw, &reason)?;
+                self.dead_letter(raw, reason)?;
                 self.telemetry.record(RunEvent::Rejected);
                 return Ok(());
             }
             Ok(p) => p,
         };
         let task = self.tasks.map.get_mut(&partition).expect("task exists");
-        let Reading { signal, terms } = reading;
+        let Reading { signal, terms } = std::mem::take(reading);
         let term_refs: Vec<&str> = terms.iter().map(String::as_str).collect();
         let complaints = task.tally.stats().complaints;
         task.fed = true;
@@ -167,7 +171,7 @@ impl Runner<'_> {
         match admission {
             Admission::Accepted => self.telemetry.record(RunEvent::Counted { complaint }),
             Admission::Late => {
-                let reason = late_reason(&post, task.tally.watermark(), &self.opts.detector);
+                let reason = late_reason(post, task.tally.watermark(), &self.opts.detector);
                 self.dead_letter(raw, &reason)?;
                 self.telemetry.record(RunEvent::Late);
             }
