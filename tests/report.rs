@@ -137,12 +137,20 @@ fn report_on_a_missing_directory_is_one_line_and_exit_2() {
 /// `(complaints, baseline, alarm, in_event)` per service per bucket, as the report reads a
 /// backtest's `series.csv` (quiet buckets filled in), over the whole history.
 fn series_as_read(dir: &Path) -> std::collections::BTreeMap<(String, i64), (f64, f64, bool, bool)> {
+    series_file_as_read(dir, "series.csv")
+}
+
+/// [`series_as_read`] of the series file `name` (`series.csv` or `series.parquet`).
+fn series_file_as_read(
+    dir: &Path,
+    name: &str,
+) -> std::collections::BTreeMap<(String, i64), (f64, f64, bool, bool)> {
     use benglema_report::series::{read_series, WindowRequest};
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     let bucket = metrics["bucket_seconds"].as_i64().unwrap();
     assert_eq!(bucket, 60);
-    let path = dir.join("series.csv");
+    let path = dir.join(name);
     let services: Vec<String> = read_series(&path, &[], bucket)
         .unwrap()
         .overview
@@ -228,4 +236,60 @@ fn informative_series_rows_read_back_as_every_row_does() {
     );
     let _ = std::fs::remove_dir_all(all);
     let _ = std::fs::remove_dir_all(some);
+}
+
+#[test]
+fn a_parquet_series_draws_what_the_csv_draws_and_a_run_leaves_no_stale_series() {
+    let (csv, pq) = (scratch("series-csv"), scratch("series-parquet"));
+    let backtest = |dir: &Path, series: &str| {
+        let o = benglema()
+            .args(["backtest", "--series", series, "--out"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    backtest(&csv, "csv");
+    // Into a directory that holds an earlier run's series.csv.
+    std::fs::create_dir_all(&pq).unwrap();
+    std::fs::copy(csv.join("series.csv"), pq.join("series.csv")).unwrap();
+    let stdout = backtest(&pq, "parquet");
+    assert!(stdout.contains("series.parquet"), "{stdout}");
+    assert!(
+        !pq.join("series.csv").exists(),
+        "the stale series.csv is gone"
+    );
+    nonempty_with_magic(&pq.join("series.parquet"), b"PAR1");
+    let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
+    assert_eq!(read(&csv, "events.csv"), read(&pq, "events.csv"));
+    // The report reads the same points from either file...
+    let from_csv = series_file_as_read(&csv, "series.csv");
+    assert!(from_csv.len() > 1000, "{} points", from_csv.len());
+    assert_eq!(from_csv, series_file_as_read(&pq, "series.parquet"));
+    // ...and draws the same plots, byte for byte.
+    let mut plots: Vec<_> = std::fs::read_dir(csv.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    plots.sort();
+    assert!(plots.len() > 10, "{plots:?}");
+    for p in &plots {
+        assert_eq!(
+            read(&csv.join("plots"), p.to_str().unwrap()),
+            read(&pq.join("plots"), p.to_str().unwrap()),
+            "{p:?}"
+        );
+    }
+    // A run without a series removes the earlier run's, so the report draws no stale plots.
+    let stdout = backtest(&pq, "none");
+    assert!(!stdout.contains("series."), "{stdout}");
+    assert!(!pq.join("series.parquet").exists());
+    let html = std::fs::read_to_string(pq.join("report.html")).unwrap();
+    assert!(
+        html.contains("no series.csv or series.parquet"),
+        "the report says why"
+    );
+    let _ = std::fs::remove_dir_all(csv);
+    let _ = std::fs::remove_dir_all(pq);
 }

@@ -27,6 +27,7 @@ use benglema_pipeline::{analyze, Detector};
 use benglema_text::{Extractor, Reading};
 use chrono::{DateTime, FixedOffset};
 
+pub use benglema_io::SeriesFormat;
 pub use error::BacktestError;
 pub use metrics::{IncidentResult, Metrics, ModelRow};
 
@@ -43,8 +44,10 @@ pub struct BacktestOptions {
     pub out_dir: PathBuf,
     /// Detector parameters.
     pub config: DetectorConfig,
-    /// Write `series.csv`.
-    pub series: bool,
+    /// Write the series, as `series.csv` or `series.parquet` (`None`: no series). A
+    /// series file of an earlier run in `out_dir` that this run does not write is removed,
+    /// so the report never draws from it.
+    pub series: Option<SeriesFormat>,
     /// With `series`, a row for every bucket of every series, not only those that carry
     /// information (see `SeriesPoint::informative`).
     pub series_every_bucket: bool,
@@ -370,23 +373,32 @@ pub fn run(
     let started = Instant::now();
     std::fs::create_dir_all(&opts.out_dir).map_err(|e| io(&opts.out_dir, e))?;
     let dir = &opts.out_dir;
+    for other in SeriesFormat::ALL
+        .into_iter()
+        .filter(|&f| Some(f) != opts.series)
+    {
+        let stale = dir.join(other.file_name());
+        match std::fs::remove_file(&stale) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&stale, e)),
+            _ => {}
+        }
+    }
     let mut r = Run {
         detector: Detector::new(
             extractor,
             opts.config.clone(),
             EngineOptions {
-                series: opts.series,
+                series: opts.series.is_some(),
                 every_bucket: opts.series_every_bucket,
             },
         )?,
         out: Vec::new(),
         opened: BTreeMap::new(),
         latest: Latest::default(),
-        series: if opts.series {
-            Some(SeriesWriter::create(&dir.join("series.csv"))?)
-        } else {
-            None
-        },
+        series: opts
+            .series
+            .map(|f| SeriesWriter::create(&dir.join(f.file_name()), f))
+            .transpose()?,
         rejects: RejectWriter::create(&dir.join("rejects.jsonl"))?,
         n_rejects: 0,
         minutes: HashSet::new(),
@@ -467,7 +479,7 @@ pub fn run(
         seconds,
         posts_per_second: records as f64 / seconds.max(1e-9),
         bucket_seconds: opts.config.time.bucket_seconds,
-        series_every_bucket: opts.series && opts.series_every_bucket,
+        series_every_bucket: opts.series.is_some() && opts.series_every_bucket,
         ..Metrics::default()
     };
     // A label is covered when posts were replayed within an hour of its start.

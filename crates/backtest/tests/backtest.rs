@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use benglema_backtest::{run, BacktestOptions, Metrics};
+use benglema_backtest::{run, BacktestOptions, Metrics, SeriesFormat};
 use benglema_detect::DetectorConfig;
 use benglema_text::Extractor;
 use polars::prelude::*;
@@ -55,7 +55,7 @@ fn backtest_with(
         labels: labels(),
         out_dir: out.to_owned(),
         config: DetectorConfig::default(),
-        series: true,
+        series: Some(SeriesFormat::Csv),
         series_every_bucket: false,
         compare: Vec::new(),
         name: "cusum".into(),

@@ -7,7 +7,7 @@
 //!   tables); a record that breaks the post contract becomes a [`Reject`] with its reason;
 //! - [`events`]: the event contract as CSV, JSONL and Parquet, written and read back as
 //!   [`OutageEvent`](benglema_model::OutageEvent)s;
-//! - [`series`]: `series.csv`, streamed; [`rejects`]: `rejects.jsonl`;
+//! - [`series`]: `series.csv` or `series.parquet`, streamed; [`rejects`]: `rejects.jsonl`;
 //! - [`incidents`]: the label CSV, validated row by row;
 //! - [`counts`]: `detect-series`' `timestamp,value` CSV in and its scored rows out;
 //! - [`bundled`]: the compiled-in labels and the labelled history replayed when no input is
@@ -43,4 +43,4 @@ pub use events::{
 };
 pub use incidents::{parse_incidents, read_incidents, write_incidents};
 pub use rejects::RejectWriter;
-pub use series::{SeriesWriter, SERIES_CSV_COLUMNS};
+pub use series::{SeriesFormat, SeriesWriter, SERIES_CSV_COLUMNS};

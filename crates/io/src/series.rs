@@ -1,6 +1,7 @@
-//! `series.csv`: one row per service per bucket (complaints, posts, baseline, score,
-//! alarm, in-event), streamed through polars' batched CSV writer so a long backtest never
-//! holds the whole series.
+//! The series: one row per service per bucket (complaints, posts, baseline, score, alarm,
+//! in-event), streamed in batches through polars' batched writers, as `series.csv` or as
+//! `series.parquet` (the same columns, zstd-compressed), so a long backtest never holds the
+//! whole series.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -10,6 +11,37 @@ use benglema_detect::SeriesPoint;
 use polars::prelude::*;
 
 use crate::IoError;
+
+/// The file a series is written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesFormat {
+    /// `series.csv`.
+    Csv,
+    /// `series.parquet`: the CSV's columns and values, zstd-compressed.
+    Parquet,
+}
+
+impl SeriesFormat {
+    /// Every format, in the order a reader looks for them.
+    pub const ALL: [SeriesFormat; 2] = [SeriesFormat::Csv, SeriesFormat::Parquet];
+
+    /// The file's name in an output directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            SeriesFormat::Csv => "series.csv",
+            SeriesFormat::Parquet => "series.parquet",
+        }
+    }
+
+    /// The format of a series file, by its name's extension.
+    pub fn of_path(path: &Path) -> Option<SeriesFormat> {
+        match path.extension()?.to_str()? {
+            "csv" => Some(SeriesFormat::Csv),
+            "parquet" => Some(SeriesFormat::Parquet),
+            _ => None,
+        }
+    }
+}
 
 /// The columns of `series.csv`, in order.
 pub const SERIES_CSV_COLUMNS: [&str; 8] = [
@@ -23,11 +55,18 @@ pub const SERIES_CSV_COLUMNS: [&str; 8] = [
     "in_event",
 ];
 
-/// Streams series points to `series.csv` in batches.
+/// Streams series points to `series.csv` or `series.parquet` in batches.
 pub struct SeriesWriter {
     path: PathBuf,
-    writer: polars::io::csv::write::BatchedWriter<BufWriter<File>>,
+    writer: Batched,
     buf: Vec<SeriesPoint>,
+}
+
+enum Batched {
+    Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
+    /// One row group per batch, written straight to the file (pages are large), so no
+    /// buffer is left to flush, silently, on drop.
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<File>>),
 }
 
 const SERIES_BATCH: usize = 1 << 16;
@@ -86,18 +125,25 @@ fn series_frame(points: &[SeriesPoint]) -> PolarsResult<DataFrame> {
 }
 
 impl SeriesWriter {
-    /// Creates `path` and writes the header.
-    pub fn create(path: &Path) -> Result<Self, IoError> {
+    /// Creates `path` in `format` (for CSV, writes the header).
+    pub fn create(path: &Path, format: SeriesFormat) -> Result<Self, IoError> {
         let file = File::create(path).map_err(|e| IoError::io(path.display(), e))?;
-        let schema = series_frame(&[])
-            .map_err(|e| IoError::polars(path.display(), e))?
-            .schema()
-            .as_ref()
-            .clone();
-        let writer = CsvWriter::new(BufWriter::new(file))
-            .include_header(true)
-            .batched(&schema)
-            .map_err(|e| IoError::polars(path.display(), e))?;
+        let pl = |e| IoError::polars(path.display(), e);
+        let schema = series_frame(&[]).map_err(pl)?.schema().as_ref().clone();
+        let writer = match format {
+            SeriesFormat::Csv => Batched::Csv(
+                CsvWriter::new(BufWriter::new(file))
+                    .include_header(true)
+                    .batched(&schema)
+                    .map_err(pl)?,
+            ),
+            SeriesFormat::Parquet => Batched::Parquet(Box::new(
+                ParquetWriter::new(file)
+                    .with_compression(ParquetCompression::Zstd(None))
+                    .batched(&schema)
+                    .map_err(pl)?,
+            )),
+        };
         Ok(SeriesWriter {
             path: path.to_owned(),
             writer,
@@ -118,19 +164,24 @@ impl SeriesWriter {
         if !self.buf.is_empty() {
             let df =
                 series_frame(&self.buf).map_err(|e| IoError::polars(self.path.display(), e))?;
-            self.writer
-                .write_batch(&df)
-                .map_err(|e| IoError::polars(self.path.display(), e))?;
+            match &mut self.writer {
+                Batched::Csv(w) => w.write_batch(&df),
+                Batched::Parquet(w) => w.write_batch(&df),
+            }
+            .map_err(|e| IoError::polars(self.path.display(), e))?;
             self.buf.clear();
         }
         Ok(())
     }
 
-    /// Writes what is buffered and the header if nothing was written.
+    /// Writes what is buffered (a CSV's header if nothing was written; a Parquet file's
+    /// footer).
     pub fn finish(mut self) -> Result<(), IoError> {
         self.write()?;
-        self.writer
-            .finish()
-            .map_err(|e| IoError::polars(self.path.display(), e))
+        match &mut self.writer {
+            Batched::Csv(w) => w.finish(),
+            Batched::Parquet(w) => w.finish().map(drop),
+        }
+        .map_err(|e| IoError::polars(self.path.display(), e))
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use benglema_io::SeriesFormat;
 use benglema_model::{Incident, Metrics, OutageEvent};
 
 use crate::data::{self, IncidentView, Time};
@@ -141,19 +142,23 @@ pub(crate) fn plan(
         }));
     }
 
-    let series_path = out_dir.join("series.csv");
-    let series: Option<SeriesData> = if series_path.is_file() {
-        Some(series::read_series(
-            &series_path,
+    let series_path = SeriesFormat::ALL
+        .iter()
+        .map(|f| out_dir.join(f.file_name()))
+        .find(|p| p.is_file());
+    let series: Option<SeriesData> = match series_path {
+        Some(path) => Some(series::read_series(
+            &path,
             &requests,
             metrics.bucket_seconds,
-        )?)
-    } else {
-        notes.push(
-            "没有 series.csv (backtest --no-series): 没有画图 no series.csv in the directory, so no plots were drawn; run backtest without --no-series"
-                .to_owned(),
-        );
-        None
+        )?),
+        None => {
+            notes.push(
+                "没有 series.csv (backtest --series none): 没有画图 no series.csv or series.parquet in the directory, so no plots were drawn; run backtest with --series csv or parquet"
+                    .to_owned(),
+            );
+            None
+        }
     };
 
     let mut jobs: Vec<Job> = Vec::new();

@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use benglema_io::SeriesFormat;
 use benglema_model::SERIES_MAX_QUIET_BUCKETS;
 use chrono::{DateTime, FixedOffset};
 use polars::prelude::*;
@@ -249,7 +250,8 @@ fn fill_quiet(
     }
 }
 
-/// Reads `series.csv`, keeping the overviews and the windows asked for.
+/// Reads `series.csv` or `series.parquet` (by the extension), keeping the overviews and the
+/// windows asked for.
 ///
 /// With `bucket_seconds` (the backtest's, from `metrics.json`; 0 when unknown), the buckets
 /// a service has no row for, between two of its rows and after its last one up to the
@@ -267,17 +269,21 @@ pub fn read_series(
         message,
     };
     let name = path.display().to_string();
-    let mut schema = Schema::default();
-    schema.insert("complaints".into(), DataType::Float64);
-    schema.insert("baseline".into(), DataType::Float64);
-    schema.insert("alarm".into(), DataType::Int32);
-    schema.insert("in_event".into(), DataType::Int32);
-    let mut lf = LazyCsvReader::new(PlRefPath::new(name.as_str()))
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_dtype_overwrite(Some(Arc::new(schema)))
-        .finish()
-        .map_err(|e| table(e.to_string()))?;
+    let mut lf = if SeriesFormat::of_path(path) == Some(SeriesFormat::Parquet) {
+        LazyFrame::scan_parquet(PlRefPath::new(name.as_str()), ScanArgsParquet::default())
+    } else {
+        let mut schema = Schema::default();
+        schema.insert("complaints".into(), DataType::Float64);
+        schema.insert("baseline".into(), DataType::Float64);
+        schema.insert("alarm".into(), DataType::Int32);
+        schema.insert("in_event".into(), DataType::Int32);
+        LazyCsvReader::new(PlRefPath::new(name.as_str()))
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_dtype_overwrite(Some(Arc::new(schema)))
+            .finish()
+    }
+    .map_err(|e| table(e.to_string()))?;
     let have = lf.collect_schema().map_err(|e| table(e.to_string()))?;
     const COLS: [&str; 6] = [
         "service",
@@ -289,11 +295,25 @@ pub fn read_series(
     ];
     if let Some(c) = COLS.iter().find(|c| !have.contains(c)) {
         return Err(table(format!(
-            "no `{c}` column; series.csv needs service,minute,complaints,baseline,alarm,in_event"
+            "no `{c}` column; a series needs service,minute,complaints,baseline,alarm,in_event"
         )));
     }
+    // The CSV is read with these types; a Parquet file has them, or is cast to them.
+    let types = [
+        DataType::String,
+        DataType::String,
+        DataType::Float64,
+        DataType::Float64,
+        DataType::Int32,
+        DataType::Int32,
+    ];
     let batches = lf
-        .select(COLS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+        .select(
+            COLS.iter()
+                .zip(types)
+                .map(|(c, t)| col(*c).strict_cast(t))
+                .collect::<Vec<_>>(),
+        )
         .collect_batches(Engine::Streaming, true, None, false)
         .map_err(|e| table(e.to_string()))?;
 

@@ -30,7 +30,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     models: Option<PathBuf>,
     /// series.csv (per service per minute: complaints, posts, baseline, score, alarm, in
-    /// event), or none (the report then has no plots).
+    /// event), series.parquet (the same columns, zstd-compressed), or none (the report then
+    /// has no plots).
     #[arg(long, value_enum, default_value = "csv", value_name = "FORMAT")]
     series: SeriesFormat,
     /// The same as --series none.
@@ -72,6 +73,8 @@ pub struct Args {
 pub enum SeriesFormat {
     /// series.csv.
     Csv,
+    /// series.parquet.
+    Parquet,
     /// No series.
     None,
 }
@@ -254,7 +257,12 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         labels: labels.clone(),
         out_dir: args.out.clone(),
         config,
-        series: !args.no_series && args.series == SeriesFormat::Csv,
+        series: match args.series {
+            _ if args.no_series => None,
+            SeriesFormat::Csv => Some(benglema_backtest::SeriesFormat::Csv),
+            SeriesFormat::Parquet => Some(benglema_backtest::SeriesFormat::Parquet),
+            SeriesFormat::None => None,
+        },
         series_every_bucket: args.series_rows == SeriesRows::All,
         warm_up_minutes: args.warm_up.map_or(0, |d| d.0),
         threads: args.threads.map_or(0, usize::from),
@@ -317,8 +325,10 @@ pub fn run_cmd(args: Args) -> anyhow::Result<()> {
         }
     }
     super::outln!(
-        "outputs: {}/{{events.csv,series.csv,metrics.json,rejects.jsonl}}",
-        args.out.display()
+        "outputs: {}/{{events.csv,{}metrics.json,rejects.jsonl}}",
+        args.out.display(),
+        opts.series
+            .map_or(String::new(), |f| format!("{},", f.file_name()))
     );
     if !args.no_report {
         crate::release_freed_memory();

@@ -151,7 +151,7 @@ fn side_by_side(args: &Args, files: &[PathBuf], jieba: &Jieba) -> anyhow::Result
             labels: labels.clone(),
             out_dir: scratch.clone(),
             config: DetectorConfig::default(),
-            series,
+            series: series.then_some(benglema_backtest::SeriesFormat::Csv),
             series_every_bucket: false,
             compare: Vec::new(),
             name: "configured".into(),
