@@ -240,6 +240,7 @@ fn informative_series_rows_read_back_as_every_row_does() {
 
 #[test]
 fn a_parquet_series_draws_what_the_csv_draws_and_a_run_leaves_no_stale_series() {
+    use polars::prelude::*;
     let (csv, pq) = (scratch("series-csv"), scratch("series-parquet"));
     let backtest = |dir: &Path, series: &str| {
         let o = benglema()
@@ -250,24 +251,36 @@ fn a_parquet_series_draws_what_the_csv_draws_and_a_run_leaves_no_stale_series() 
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    backtest(&csv, "csv");
-    // Into a directory that holds an earlier run's series.csv.
-    std::fs::create_dir_all(&pq).unwrap();
-    std::fs::copy(csv.join("series.csv"), pq.join("series.csv")).unwrap();
     let stdout = backtest(&pq, "parquet");
     assert!(stdout.contains("series.parquet"), "{stdout}");
-    assert!(
-        !pq.join("series.csv").exists(),
-        "the stale series.csv is gone"
-    );
+    assert!(!pq.join("series.csv").exists());
     nonempty_with_magic(&pq.join("series.parquet"), b"PAR1");
+    // Into a directory that holds an earlier run's series.parquet.
+    std::fs::create_dir_all(&csv).unwrap();
+    std::fs::copy(pq.join("series.parquet"), csv.join("series.parquet")).unwrap();
+    backtest(&csv, "csv");
+    assert!(
+        !csv.join("series.parquet").exists(),
+        "the stale series.parquet is gone"
+    );
     let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
     assert_eq!(read(&csv, "events.csv"), read(&pq, "events.csv"));
-    // The report reads the same points from either file...
-    let from_csv = series_file_as_read(&csv, "series.csv");
-    assert!(from_csv.len() > 1000, "{} points", from_csv.len());
-    assert_eq!(from_csv, series_file_as_read(&pq, "series.parquet"));
-    // ...and draws the same plots, byte for byte.
+    // The same rows and values, every column...
+    let from_pq = ParquetReader::new(std::fs::File::open(pq.join("series.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let from_csv = CsvReadOptions::default()
+        .with_schema(Some(from_pq.schema().clone()))
+        .try_into_reader_with_file_path(Some(csv.join("series.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert!(from_pq.height() > 1000, "{} rows", from_pq.height());
+    assert!(from_csv.equals(&from_pq), "{from_csv} against {from_pq}");
+    // ...read by the report as the same points...
+    let points = series_file_as_read(&csv, "series.csv");
+    assert_eq!(points, series_file_as_read(&pq, "series.parquet"));
+    // ...and drawn as the same plots, byte for byte.
     let mut plots: Vec<_> = std::fs::read_dir(csv.join("plots"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -281,10 +294,23 @@ fn a_parquet_series_draws_what_the_csv_draws_and_a_run_leaves_no_stale_series() 
             "{p:?}"
         );
     }
-    // A run without a series removes the earlier run's, so the report draws no stale plots.
+    // Both files in one directory (not a backtest's doing): the newer is drawn, and said.
+    std::fs::copy(csv.join("series.csv"), pq.join("series.csv")).unwrap();
+    let o = benglema()
+        .args(["report", "--out"])
+        .arg(&pq)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(pq.join("report.html")).unwrap();
+    assert!(
+        html.contains("drawn from the newer, series.csv"),
+        "the report says which"
+    );
+    // A run without a series removes both, so the report draws no stale plots.
     let stdout = backtest(&pq, "none");
     assert!(!stdout.contains("series."), "{stdout}");
-    assert!(!pq.join("series.parquet").exists());
+    assert!(!pq.join("series.parquet").exists() && !pq.join("series.csv").exists());
     let html = std::fs::read_to_string(pq.join("report.html")).unwrap();
     assert!(
         html.contains("no series.csv or series.parquet"),

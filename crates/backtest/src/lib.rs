@@ -4,8 +4,8 @@
 //! incident by incident whether and how fast each labelled outage would have been caught.
 //!
 //! - [`metrics`]: matching events to labels and the summary figures;
-//! - [`run`]: the whole backtest, writing `events.csv`, `series.csv`, `metrics.json` and
-//!   `rejects.jsonl` into an output directory.
+//! - [`run`]: the whole backtest, writing `events.csv`, `series.csv` (or `series.parquet`),
+//!   `metrics.json` and `rejects.jsonl` into an output directory.
 //!
 //! Inputs are read and outputs written through `benglema-io`, which owns the formats. With no
 //! inputs, the bundled labelled history ([`benglema_io::bundled_posts`]) is replayed.
@@ -244,13 +244,17 @@ fn read_serially(
     }
 }
 
+/// Used batches that may wait for their worker to free them.
+const USED_PER_WORKER: usize = 2;
+
 /// A reader thread (files and decompression: raw lines in chunks), `threads` workers that
 /// validate and read whole chunks (the post contract, then the extractor: normalisation,
 /// jieba, rules), and this thread stepping the engine on the chunks in input order while
 /// the workers read ahead: the same calls on the same posts in the same order as
 /// [`read_serially`], so the same outputs. At most `2 × threads + 2` chunks are in flight
-/// (a token is taken per chunk read and given back when the engine has taken it), so memory
-/// stays flat however long the input.
+/// (a token is taken per chunk read and given back when the engine has taken it), and at
+/// most two used batches wait for each worker to free them (more are freed on this
+/// thread), so memory stays flat however long the input.
 fn read_in_parallel(
     opts: &BacktestOptions,
     r: &mut Run<'_>,
@@ -272,8 +276,9 @@ fn read_in_parallel(
     // used it: the posts go back to the thread that allocated them, and freeing them is
     // off the engine's thread, which is the one the pipeline waits for.
     let (read_tx, read_rx) = channel::<(u64, Option<Vec<Analysed>>, usize)>();
-    let (used_tx, used_rx): (Vec<_>, Vec<_>) =
-        (0..threads).map(|_| channel::<Vec<Analysed>>()).unzip();
+    let (used_tx, used_rx): (Vec<_>, Vec<_>) = (0..threads)
+        .map(|_| sync_channel::<Vec<Analysed>>(USED_PER_WORKER))
+        .unzip();
     std::thread::scope(|sc| {
         let reader = std::thread::Builder::new()
             .name("benglema-read".into())
@@ -343,8 +348,8 @@ fn read_in_parallel(
                         break 'chunks;
                     }
                 }
-                // A worker that has stopped cannot take it back: it is freed here.
-                let _ = used_tx[worker].send(batch);
+                // A worker that has stopped, or has two waiting already: it is freed here.
+                let _ = used_tx[worker].try_send(batch);
                 let _ = token_tx.send(());
             }
         }
@@ -373,6 +378,17 @@ pub fn run(
     let started = Instant::now();
     std::fs::create_dir_all(&opts.out_dir).map_err(|e| io(&opts.out_dir, e))?;
     let dir = &opts.out_dir;
+    let detector = Detector::new(
+        extractor,
+        opts.config.clone(),
+        EngineOptions {
+            series: opts.series.is_some(),
+            every_bucket: opts.series_every_bucket,
+        },
+    )?;
+    // Only once the inputs and the detector are known good: a run that fails on a flag
+    // leaves an earlier run's outputs whole.
+    expand_inputs(&opts.inputs)?;
     for other in SeriesFormat::ALL
         .into_iter()
         .filter(|&f| Some(f) != opts.series)
@@ -384,14 +400,7 @@ pub fn run(
         }
     }
     let mut r = Run {
-        detector: Detector::new(
-            extractor,
-            opts.config.clone(),
-            EngineOptions {
-                series: opts.series.is_some(),
-                every_bucket: opts.series_every_bucket,
-            },
-        )?,
+        detector,
         out: Vec::new(),
         opened: BTreeMap::new(),
         latest: Latest::default(),

@@ -64,9 +64,8 @@ pub struct SeriesWriter {
 
 enum Batched {
     Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
-    /// One row group per batch, written straight to the file (pages are large), so no
-    /// buffer is left to flush, silently, on drop.
-    Parquet(Box<polars::io::parquet::write::BatchedWriter<File>>),
+    /// One row group per batch; `finish` flushes the buffer and reports a failed write.
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>),
 }
 
 const SERIES_BATCH: usize = 1 << 16;
@@ -138,7 +137,7 @@ impl SeriesWriter {
                     .map_err(pl)?,
             ),
             SeriesFormat::Parquet => Batched::Parquet(Box::new(
-                ParquetWriter::new(file)
+                ParquetWriter::new(BufWriter::new(file))
                     .with_compression(ParquetCompression::Zstd(None))
                     .batched(&schema)
                     .map_err(pl)?,

@@ -142,10 +142,26 @@ pub(crate) fn plan(
         }));
     }
 
-    let series_path = SeriesFormat::ALL
+    // A backtest leaves one of the two; should a directory hold both, the newer is drawn.
+    let mut found: Vec<(std::time::SystemTime, std::path::PathBuf)> = SeriesFormat::ALL
         .iter()
         .map(|f| out_dir.join(f.file_name()))
-        .find(|p| p.is_file());
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let modified = std::fs::metadata(&p).and_then(|m| m.modified());
+            (modified.unwrap_or(std::time::UNIX_EPOCH), p)
+        })
+        .collect();
+    found.sort();
+    let series_path = found.pop().map(|(_, p)| p);
+    if let (Some(drawn), Some(_)) = (&series_path, found.first()) {
+        let name = drawn
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        notes.push(format!(
+            "series.csv 和 series.parquet 都在, 用较新的 {name}: both series files are in the directory; the plots are drawn from the newer, {name}"
+        ));
+    }
     let series: Option<SeriesData> = match series_path {
         Some(path) => Some(series::read_series(
             &path,

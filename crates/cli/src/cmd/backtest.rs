@@ -19,8 +19,8 @@ pub struct Args {
     /// Incident labels (default: the bundled data/labels/incidents.csv).
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
-    /// Output directory for events.csv, series.csv, metrics.json, rejects.jsonl, plots/ and
-    /// report.html.
+    /// Output directory for events.csv, series.csv (or series.parquet), metrics.json,
+    /// rejects.jsonl, plots/ and report.html.
     #[arg(long, default_value = "out/backtest", value_name = "DIR")]
     out: PathBuf,
     /// Detector parameters (default: the bundled models/detector.toml).
@@ -37,7 +37,7 @@ pub struct Args {
     /// The same as --series none.
     #[arg(long, conflicts_with = "series")]
     no_series: bool,
-    /// Which minutes series.csv holds: those that carry information (a complaint, an alarm,
+    /// Which minutes the series holds: those that carry information (a complaint, an alarm,
     /// an open event, a change score of 0.1 or more, a baseline 10 % away from the last
     /// row's; the minutes between have none, the report fills them in) or all of them.
     #[arg(long, value_enum, default_value = "informative", value_name = "ROWS")]

@@ -9,7 +9,7 @@ use benglema_report::{ReportOptions, ReportSummary};
 #[derive(clap::Args)]
 pub struct Args {
     /// A directory written by `benglema backtest --out DIR` (events.csv, metrics.json and,
-    /// for the plots, series.csv).
+    /// for the plots, series.csv or series.parquet).
     #[arg(long, default_value = "out/backtest", value_name = "DIR")]
     out: PathBuf,
     /// Incident labels (default: the bundled data/labels/incidents.csv).
