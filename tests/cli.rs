@@ -381,7 +381,7 @@ fn simulate_backtest_and_bench_on_a_small_window() {
     assert!(o.status.success(), "{}", stderr(&o));
     let s = String::from_utf8_lossy(&o.stdout);
     let rows: Vec<&str> = s.lines().filter(|l| l.starts_with("| ")).collect();
-    assert_eq!(rows.len(), 4, "{s}");
+    assert_eq!(rows.len(), 5, "{s}");
     assert!(rows[0].contains("2 threads"), "{s}");
     assert!(
         rows[1].starts_with("| floor") && rows[1].contains("| 1.00 | 1.00 |"),
@@ -389,7 +389,11 @@ fn simulate_backtest_and_bench_on_a_small_window() {
     );
     assert!(rows[2].starts_with("| backtest (series + report)"), "{s}");
     assert!(
-        rows[3].starts_with("| backtest --series none --no-report"),
+        rows[3].starts_with("| backtest --series parquet (+ report)"),
+        "{s}"
+    );
+    assert!(
+        rows[4].starts_with("| backtest --series none --no-report"),
         "{s}"
     );
     let n = |row: &str| {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use benglema_backtest::BacktestOptions;
+use benglema_backtest::{BacktestOptions, SeriesFormat};
 use benglema_detect::DetectorConfig;
 use benglema_io::{expand_inputs, read_file, Record};
 use jieba_rs::Jieba;
@@ -19,8 +19,9 @@ pub struct Args {
     /// Post files or directories, as for `backtest --input`.
     #[arg(long, short, value_name = "PATH", required = true)]
     input: Vec<PathBuf>,
-    /// Also run `backtest` on the same files (the default: series and report; then
-    /// `--series none --no-report`), each beside the floor, outputs to a scratch directory.
+    /// Also run `backtest` on the same files (the default: series.csv and report; then
+    /// `--series parquet` with the report; then `--series none --no-report`), each beside
+    /// the floor, outputs to a scratch directory.
     #[arg(long)]
     backtest: bool,
     /// Threads of those backtests [default: every core].
@@ -121,8 +122,13 @@ fn side_by_side(args: &Args, files: &[PathBuf], jieba: &Jieba) -> anyhow::Result
     let labels = super::bundled_labels()?;
     let scratch = std::env::temp_dir().join(format!("benglema-bench-{}", std::process::id()));
     let runs = [
-        ("backtest (series + report)", true, true),
-        ("backtest --series none --no-report", false, false),
+        ("backtest (series + report)", Some(SeriesFormat::Csv), true),
+        (
+            "backtest --series parquet (+ report)",
+            Some(SeriesFormat::Parquet),
+            true,
+        ),
+        ("backtest --series none --no-report", None, false),
     ];
     super::outln!();
     super::outln!(
@@ -151,7 +157,7 @@ fn side_by_side(args: &Args, files: &[PathBuf], jieba: &Jieba) -> anyhow::Result
             labels: labels.clone(),
             out_dir: scratch.clone(),
             config: DetectorConfig::default(),
-            series: series.then_some(benglema_backtest::SeriesFormat::Csv),
+            series,
             series_every_bucket: false,
             compare: Vec::new(),
             name: "configured".into(),
