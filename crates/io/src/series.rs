@@ -22,7 +22,7 @@ pub enum SeriesFormat {
 }
 
 impl SeriesFormat {
-    /// Every format, in the order a reader looks for them.
+    /// Every format.
     pub const ALL: [SeriesFormat; 2] = [SeriesFormat::Csv, SeriesFormat::Parquet];
 
     /// The file's name in an output directory.
