@@ -134,10 +134,11 @@ impl Run<'_> {
     }
 }
 
-/// Every chunk of records of the inputs (or the bundled history), in order, to `each` until
-/// it returns false.
+/// Every chunk of records of `files` (the inputs expanded; the bundled history when there
+/// are no inputs), in order, to `each` until it returns false.
 fn each_chunk(
     opts: &BacktestOptions,
+    files: &[PathBuf],
     each: &mut dyn FnMut(Chunk) -> bool,
 ) -> Result<(), BacktestError> {
     if opts.inputs.is_empty() {
@@ -154,9 +155,9 @@ fn each_chunk(
         }
         return Ok(());
     }
-    for file in expand_inputs(&opts.inputs)? {
+    for file in files {
         let mut more = true;
-        read_chunks(&file, &mut |chunk| {
+        read_chunks(file, &mut |chunk| {
             more = each(chunk);
             more
         })?;
@@ -218,6 +219,7 @@ impl Feed<'_> {
 /// One thread reads, analyses and detects.
 fn read_serially(
     opts: &BacktestOptions,
+    files: &[PathBuf],
     r: &mut Run<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, BacktestError> {
@@ -226,7 +228,7 @@ fn read_serially(
         progress,
     };
     let mut failed = None;
-    each_chunk(opts, &mut |chunk| {
+    each_chunk(opts, files, &mut |chunk| {
         chunk.each(&mut |rec| {
             let mut rec = Analysed::of(r.extractor, rec);
             match feed.take(r, &mut rec) {
@@ -257,6 +259,7 @@ const USED_PER_WORKER: usize = 2;
 /// thread), so memory stays flat however long the input.
 fn read_in_parallel(
     opts: &BacktestOptions,
+    files: &[PathBuf],
     r: &mut Run<'_>,
     threads: usize,
     progress: &mut dyn FnMut(u64),
@@ -284,7 +287,7 @@ fn read_in_parallel(
             .name("benglema-read".into())
             .spawn_scoped(sc, move || {
                 let mut seq = 0u64;
-                each_chunk(opts, &mut |chunk| {
+                each_chunk(opts, files, &mut |chunk| {
                     // No token: the engine stopped on an error of its own.
                     if token_rx.recv().is_err() {
                         return false;
@@ -388,7 +391,7 @@ pub fn run(
     )?;
     // Only once the inputs and the detector are known good: a run that fails on a flag
     // leaves an earlier run's outputs whole.
-    expand_inputs(&opts.inputs)?;
+    let files = expand_inputs(&opts.inputs)?;
     for other in SeriesFormat::ALL
         .into_iter()
         .filter(|&f| Some(f) != opts.series)
@@ -430,9 +433,9 @@ pub fn run(
         n => n,
     };
     let records = if threads <= 1 {
-        read_serially(opts, &mut r, progress)?
+        read_serially(opts, &files, &mut r, progress)?
     } else {
-        read_in_parallel(opts, &mut r, threads, progress)?
+        read_in_parallel(opts, &files, &mut r, threads, progress)?
     };
     progress(records);
     r.detector.flush(&mut r.out);

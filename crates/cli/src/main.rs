@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 mod cmd;
 
 /// mimalloc instead of the system allocator: `backtest` and `run` allocate posts on their
-/// worker threads and free them on the engine's, which glibc's malloc serialises on its
-/// arena locks (a quarter of a two-thread backtest's CPU went to malloc and free).
+/// worker threads and free many of them on another thread, which glibc's malloc serialises
+/// on its arena locks (a quarter of a two-thread backtest's CPU went to malloc and free).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
