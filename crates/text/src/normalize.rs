@@ -155,13 +155,12 @@ fn segment(body: &str, quoted: bool) -> Option<Segment> {
     Some(Segment { text, quoted })
 }
 
-/// Normalises a raw post into segments (see the module documentation).
-pub fn normalize(raw: &str) -> Normalized {
-    let set = traditional_set();
+/// Width-, case- and control-folds `raw` with [`fold_char`], dropping the characters it
+/// maps to `\0`; also says whether the result may hold a Traditional character and whether
+/// it has a character that may start noise or a repost chain.
+fn fold(raw: &str, set: &[u64]) -> (String, bool, bool) {
     let mut folded = String::with_capacity(raw.len());
-    let mut traditional = false;
-    // Whether the text may hold noise to strip or a repost chain (checked exactly later).
-    let mut marks = false;
+    let (mut traditional, mut marks) = (false, false);
     for c in raw.chars() {
         let f = fold_char(c);
         if f.is_ascii() {
@@ -174,6 +173,55 @@ pub fn normalize(raw: &str) -> Normalized {
             folded.push(f);
         }
     }
+    (folded, traditional, marks)
+}
+
+/// `Some((traditional, marks))` as [`fold`] would say them when [`fold`] would leave `raw`
+/// unchanged (no upper case, control, full-width or zero-width character: nearly every
+/// post), else `None`. Reads the UTF-8 bytes directly, without building the text again.
+fn unfolded(raw: &str, set: &[u64]) -> Option<(bool, bool)> {
+    let b = raw.as_bytes();
+    let (mut traditional, mut marks) = (false, false);
+    let mut i = 0;
+    while i < b.len() {
+        let x = b[i];
+        if x < 0x80 {
+            if x < 0x20 || x == 0x7f || x.is_ascii_uppercase() {
+                return None;
+            }
+            marks |= matches!(x, b'@' | b'#' | b'[' | b'h' | b'/');
+            i += 1;
+        } else if x < 0xe0 {
+            // Two bytes: U+0080..=U+009F are control characters.
+            if x == 0xc2 && b[i + 1] < 0xa0 {
+                return None;
+            }
+            i += 2;
+        } else if x < 0xf0 {
+            let u = (u32::from(x & 0x0f) << 12)
+                | (u32::from(b[i + 1] & 0x3f) << 6)
+                | u32::from(b[i + 2] & 0x3f);
+            if matches!(u, 0xff01..=0xff5e | 0x3000 | 0x200b..=0x200d | 0x2060 | 0xfeff) {
+                return None;
+            }
+            traditional |= set[(u / 64) as usize] & (1 << (u % 64)) != 0;
+            i += 3;
+        } else {
+            // Four bytes: nothing to fold, never Traditional (the set covers U+0800..U+FFFF).
+            i += 4;
+        }
+    }
+    Some((traditional, marks))
+}
+
+/// Normalises a raw post into segments (see the module documentation).
+pub fn normalize(raw: &str) -> Normalized {
+    let set = traditional_set();
+    // Whether the text may hold noise to strip or a repost chain (checked exactly later).
+    let (mut folded, traditional, marks) = match unfolded(raw, set) {
+        Some((traditional, marks)) => (raw.to_owned(), traditional, marks),
+        None => fold(raw, set),
+    };
     if traditional {
         // In place: fast2s maps 3-byte characters to 3-byte characters.
         fast2s::replace(&mut folded);
@@ -217,6 +265,25 @@ mod tests {
 
     fn own(s: &str) -> String {
         normalize(s).own().to_owned()
+    }
+
+    #[test]
+    fn the_byte_scan_agrees_with_folding_on_every_character() {
+        let set = traditional_set();
+        let mut chars: Vec<char> = (0u32..=0xffff).filter_map(char::from_u32).collect();
+        chars.extend(['😀', '𠀀', '\u{10FFFF}']);
+        for c in chars {
+            for s in [format!("{c}"), format!("a{c}b"), format!("微{c}信h")] {
+                let (folded, traditional, marks) = fold(&s, set);
+                match unfolded(&s, set) {
+                    Some(flags) => {
+                        assert_eq!(folded, s, "{:?} U+{:04X}", s, c as u32);
+                        assert_eq!(flags, (traditional, marks), "U+{:04X}", c as u32);
+                    }
+                    None => assert_ne!(folded, s, "U+{:04X} needs no folding", c as u32),
+                }
+            }
+        }
     }
 
     #[test]

@@ -9,15 +9,12 @@ use super::*;
 pub(super) struct Scratch {
     /// The post with service aliases masked.
     masked: String,
-    /// (byte offset, whether whitespace) of each character of `masked`, then its end.
-    chars: Vec<(usize, bool)>,
 }
 
 impl Scratch {
     const fn new() -> Scratch {
         Scratch {
             masked: String::new(),
-            chars: Vec::new(),
         }
     }
 }
@@ -49,7 +46,7 @@ impl Extractor {
         mut emit: impl FnMut(u32),
     ) {
         const MASK: char = '\u{E000}';
-        let Scratch { masked, chars } = scratch;
+        let Scratch { masked } = scratch;
         let slot = |h: u64| (h & ((1u64 << bits) - 1)) as u32;
         masked.clear();
         for (k, seg) in n.segments.iter().enumerate() {
@@ -66,23 +63,55 @@ impl Extractor {
                 }
             }
         }
-        // hash_feature(&["c", gram]) of every 1-, 2- and 3-gram, computed incrementally over
-        // each character's UTF-8 bytes in place; each character is decoded once.
+        // hash_feature(&["c", gram]) of every 1-, 2- and 3-gram, in one pass over the
+        // characters: each character extends the grams that start at it and at the two
+        // before it, and the grams starting two back are then complete. They are emitted in
+        // the order of their start, shortest first (the probability sums in this order).
         let base = fnv_end(fnv_extend(FNV_OFFSET, b"c"));
         let bytes = masked.as_bytes();
-        chars.clear();
-        chars.extend(masked.char_indices().map(|(i, c)| (i, c.is_whitespace())));
-        chars.push((masked.len(), false));
-        for k in 0..chars.len() - 1 {
-            let mut h = base;
-            let mut blank = true;
-            for j in k..(k + 3).min(chars.len() - 1) {
-                h = fnv_extend(h, &bytes[chars[j].0..chars[j + 1].0]);
-                blank &= chars[j].1;
-                if !blank {
-                    emit(slot(fnv_end(h)));
+        let end = |h: u64| slot(fnv_end(h));
+        // Grams from two characters back: the 1-gram, the 2-gram; their all-blank flags.
+        let (mut a1, mut a2, mut a1_blank, mut a2_blank) = (0u64, 0u64, true, true);
+        // The gram from one character back: the 1-gram and its blank flag.
+        let (mut b1, mut b1_blank) = (0u64, true);
+        let mut n = 0usize;
+        for (i, c) in masked.char_indices() {
+            let here = &bytes[i..i + c.len_utf8()];
+            let blank = c.is_whitespace();
+            // The character extends three grams at once: one pass over its bytes.
+            let (mut c1, mut b2, mut a3) = (base, b1, a2);
+            for &x in here {
+                c1 = fnv_extend(c1, &[x]);
+                b2 = fnv_extend(b2, &[x]);
+                a3 = fnv_extend(a3, &[x]);
+            }
+            if n >= 2 {
+                if !a1_blank {
+                    emit(end(a1));
+                }
+                if !a2_blank {
+                    emit(end(a2));
+                }
+                if !(a2_blank && blank) {
+                    emit(end(a3));
                 }
             }
+            (a1, a1_blank) = (b1, b1_blank);
+            (a2, a2_blank) = (b2, b1_blank && blank);
+            (b1, b1_blank) = (c1, blank);
+            n += 1;
+        }
+        // The last two starts have no 3-gram (the last none but its 1-gram).
+        if n >= 2 {
+            if !a1_blank {
+                emit(end(a1));
+            }
+            if !a2_blank {
+                emit(end(a2));
+            }
+        }
+        if n >= 1 && !b1_blank {
+            emit(end(b1));
         }
     }
 
@@ -258,6 +287,40 @@ mod feature_tests {
         want.sort_unstable();
         want.dedup();
         assert_eq!(got, want);
+        // Emitted in the order of a gram's start, shortest first, repeats included: the
+        // probability sums its weights in this order.
+        for text in [
+            "微信 又抽风了!",
+            "a",
+            "  ",
+            "ab",
+            "qq  崩了 ",
+            "支付宝付不了款 //@某人: 微信也崩了",
+            "12306登录一直提示请稍后重试",
+        ] {
+            let n = normalize(text);
+            let mut got = Vec::new();
+            ex.each_feature(&n, bits, false, &mut Scratch::default(), |s| got.push(s));
+            let mut masked = String::new();
+            for (k, seg) in n.segments.iter().enumerate() {
+                if k > 0 {
+                    masked.push('|');
+                }
+                ex.lex.mask_services(&seg.text, '\u{E000}', &mut masked);
+            }
+            let chars: Vec<char> = masked.chars().collect();
+            let mut want = Vec::new();
+            for k in 0..chars.len() {
+                for len in 1..=3.min(chars.len() - k) {
+                    let w = &chars[k..k + len];
+                    if !w.iter().all(|c| c.is_whitespace()) {
+                        let g: String = w.iter().collect();
+                        want.push((hash_feature(&["c", &g]) & ((1 << bits) - 1)) as u32);
+                    }
+                }
+            }
+            assert_eq!(got, want, "{text:?}");
+        }
         // The streaming probability equals the one of the collected features.
         let c = ex.models().classifier.clone().expect("embedded classifier");
         for text in [
