@@ -374,7 +374,15 @@ fn simulate_backtest_and_bench_on_a_small_window() {
     assert_eq!(s.matches("posts/s").count(), 3, "{s}");
     // Side by side: the floor and both backtests, each a table row against the floor.
     let o = benglema()
-        .args(["bench", "--backtest", "--threads", "2", "--input"])
+        .args([
+            "bench",
+            "--backtest",
+            "--threads",
+            "2",
+            "--repeat",
+            "2",
+            "--input",
+        ])
         .arg(&posts)
         .output()
         .unwrap();
@@ -382,7 +390,10 @@ fn simulate_backtest_and_bench_on_a_small_window() {
     let s = String::from_utf8_lossy(&o.stdout);
     let rows: Vec<&str> = s.lines().filter(|l| l.starts_with("| ")).collect();
     assert_eq!(rows.len(), 5, "{s}");
-    assert!(rows[0].contains("2 threads"), "{s}");
+    assert!(
+        rows[0].contains("2 threads, median of 2 alternated rounds"),
+        "{s}"
+    );
     assert!(
         rows[1].starts_with("| floor") && rows[1].contains("| 1.00 | 1.00 |"),
         "{s}"

@@ -201,7 +201,10 @@ fn unfolded(raw: &str, set: &[u64]) -> Option<(bool, bool)> {
             let u = (u32::from(x & 0x0f) << 12)
                 | (u32::from(b[i + 1] & 0x3f) << 6)
                 | u32::from(b[i + 2] & 0x3f);
-            if matches!(u, 0xff01..=0xff5e | 0x3000 | 0x200b..=0x200d | 0x2060 | 0xfeff) {
+            // CJK (U+3001..U+FEFE) first: nothing there folds.
+            if !(0x3001..0xfeff).contains(&u)
+                && matches!(u, 0xff01..=0xff5e | 0x3000 | 0x200b..=0x200d | 0x2060 | 0xfeff)
+            {
                 return None;
             }
             traditional |= set[(u / 64) as usize] & (1 << (u % 64)) != 0;
