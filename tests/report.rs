@@ -15,6 +15,17 @@ fn benglema() -> Command {
     c
 }
 
+/// `benglema report --out dir`, which must succeed.
+fn report_ok(dir: &Path) -> std::process::Output {
+    let o = benglema()
+        .args(["report", "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("benglema-report-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -93,24 +104,14 @@ fn backtest_draws_plots_and_a_self_contained_report_and_report_redraws_them() {
 
     // `report` redraws from the directory alone (here without series.csv: no plots, a note).
     let before = std::fs::metadata(out.join("report.html")).unwrap().len();
-    let o = benglema()
-        .args(["report", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    report_ok(&out);
     assert_eq!(
         std::fs::metadata(out.join("report.html")).unwrap().len(),
         before,
         "the same input draws the same report"
     );
     std::fs::remove_file(out.join("series.csv")).unwrap();
-    let o = benglema()
-        .args(["report", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = report_ok(&out);
     assert!(String::from_utf8_lossy(&o.stderr).contains("series.csv"));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("no series.csv"));
@@ -296,12 +297,7 @@ fn a_parquet_series_draws_what_the_csv_draws_and_a_run_leaves_no_stale_series() 
     }
     // Both files in one directory (not a backtest's doing): the newer is drawn, and said.
     std::fs::copy(csv.join("series.csv"), pq.join("series.csv")).unwrap();
-    let o = benglema()
-        .args(["report", "--out"])
-        .arg(&pq)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    report_ok(&pq);
     let html = std::fs::read_to_string(pq.join("report.html")).unwrap();
     assert!(
         html.contains("drawn from the newer, series.csv"),

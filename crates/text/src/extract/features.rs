@@ -69,7 +69,12 @@ impl Extractor {
         // the order of their start, shortest first (the probability sums in this order).
         let base = fnv_end(fnv_extend(FNV_OFFSET, b"c"));
         let bytes = masked.as_bytes();
-        let end = |h: u64| slot(fnv_end(h));
+        // Emits a gram unless all its characters are blank.
+        let mut put = |h: u64, blank: bool| {
+            if !blank {
+                emit(slot(fnv_end(h)));
+            }
+        };
         // Grams from two characters back: the 1-gram, the 2-gram; their all-blank flags.
         let (mut a1, mut a2, mut a1_blank, mut a2_blank) = (0u64, 0u64, true, true);
         // The gram from one character back: the 1-gram and its blank flag.
@@ -86,15 +91,9 @@ impl Extractor {
                 a3 = fnv_extend(a3, &[x]);
             }
             if n >= 2 {
-                if !a1_blank {
-                    emit(end(a1));
-                }
-                if !a2_blank {
-                    emit(end(a2));
-                }
-                if !(a2_blank && blank) {
-                    emit(end(a3));
-                }
+                put(a1, a1_blank);
+                put(a2, a2_blank);
+                put(a3, a2_blank && blank);
             }
             (a1, a1_blank) = (b1, b1_blank);
             (a2, a2_blank) = (b2, b1_blank && blank);
@@ -103,15 +102,11 @@ impl Extractor {
         }
         // The last two starts have no 3-gram (the last none but its 1-gram).
         if n >= 2 {
-            if !a1_blank {
-                emit(end(a1));
-            }
-            if !a2_blank {
-                emit(end(a2));
-            }
+            put(a1, a1_blank);
+            put(a2, a2_blank);
         }
-        if n >= 1 && !b1_blank {
-            emit(end(b1));
+        if n >= 1 {
+            put(b1, b1_blank);
         }
     }
 
