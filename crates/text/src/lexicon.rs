@@ -1,7 +1,11 @@
 //! The token lexicon: every model term compiled into one hash map from token to roles, plus
-//! the substring prefilter that proves a post cannot carry a signal before it is segmented.
+//! the substring scan that proves a post cannot carry a signal before it is segmented and
+//! finds the service aliases the classifier's features mask.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::StateID;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
 use rustc_hash::FxHashMap;
 
 use crate::extract::glued;
@@ -76,27 +80,54 @@ impl Entry {
     }
 }
 
-/// What the prefilter found in a text.
+/// What the substring scan found in one text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Scan {
     pub service: bool,
     pub cue: bool,
-    /// Whether a discovery cue occurs (only looked for when some cue does).
+    /// Whether a discovery cue occurs beside some cue.
     pub discovery: bool,
+    /// Where the text's unambiguous aliases are in the span list the scan appended to
+    /// (see [`Lexicon::scan`]): `spans[aliases.0..aliases.1]`.
+    pub aliases: (u32, u32),
+}
+
+/// The scans of a post's segments, in order, and the alias spans they found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Scans {
+    pub segs: Vec<Scan>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Scans {
+    /// The byte spans of segment `k`'s unambiguous aliases, leftmost-longest.
+    pub fn aliases(&self, k: usize) -> &[(u32, u32)] {
+        let (from, to) = self.segs[k].aliases;
+        &self.spans[from as usize..to as usize]
+    }
+}
+
+/// What a pattern of the lexicon's automaton is (bits; one string may be several).
+mod term {
+    /// A cue-bearing substring: complaint, recovery or denial term, potential suffix.
+    pub const CUE: u8 = 1;
+    /// A service alias, weak ones included.
+    pub const SERVICE: u8 = 1 << 1;
+    /// A discovery cue.
+    pub const DISCOVERY: u8 = 1 << 2;
+    /// An unambiguous service alias (masked in the classifier's features).
+    pub const ALIAS: u8 = 1 << 3;
 }
 
 /// Compiled lexicon.
 pub(crate) struct Lexicon {
     pub map: FxHashMap<Box<str>, Entry>,
     pub potential_suffixes: Vec<String>,
-    /// Matches cue-bearing substrings (complaint, recovery, denial, potential suffix).
-    cue_filter: AhoCorasick,
-    /// Matches service aliases, weak ones included.
-    service_filter: AhoCorasick,
-    /// Matches the discovery cues.
-    discovery: Option<AhoCorasick>,
-    /// Matches unambiguous service aliases, leftmost-longest (for classifier features).
-    aliases: AhoCorasick,
+    /// Every cue, alias and discovery cue, each string once, matched overlapping: one pass
+    /// over a text reports every term that occurs in it.
+    terms: DFA,
+    /// What each pattern of `terms` is ([`term`] bits), by pattern id.
+    kinds: Vec<u8>,
 }
 
 const CONJUNCTIONS: [&str; 7] = ["和", "跟", "与", "、", "还有", "以及", "及"];
@@ -201,7 +232,10 @@ impl Lexicon {
             }
         }
 
-        let mut cue_pats: Vec<&str> = Vec::new();
+        // One automaton for every kind of term. Standard (overlapping) match semantics
+        // give each state every pattern that ends there, so one pass over a text finds all
+        // of them; the aliases' leftmost-longest spans are chosen from those afterwards.
+        let mut listed: Vec<(&str, u8)> = Vec::new();
         for list in [
             &c.complaint.strong,
             &c.complaint.bound,
@@ -210,42 +244,43 @@ impl Lexicon {
             &c.recovery.terms,
             &c.denial.terms,
         ] {
-            cue_pats.extend(list.iter().map(String::as_str));
+            listed.extend(list.iter().map(|t| (t.as_str(), term::CUE)));
         }
-        let svc_pats: Vec<&str> = m
-            .services
-            .iter()
-            .flat_map(|s| s.aliases.iter().chain(&s.weak_aliases))
-            .map(String::as_str)
-            .collect();
-        // Two automata, each asked only whether it matches (it stops at the first match):
-        // cheaper than one overlapping scan over both, which walks every cue substring.
-        let dfa = |pats: &[&str]| {
-            AhoCorasick::builder()
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(pats)
-                .expect("model terms form a valid automaton")
-        };
-        let cue_filter = dfa(&cue_pats);
-        let service_filter = dfa(&svc_pats);
-        let discovery = (!c.discovery.cues.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&c.discovery.cues)
-                .expect("discovery cues form a valid automaton")
-        });
-        let aliases = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(m.services.iter().flat_map(|s| &s.aliases))
-            .expect("service aliases form a valid automaton");
+        for s in &m.services {
+            listed.extend(
+                s.aliases
+                    .iter()
+                    .map(|a| (a.as_str(), term::SERVICE | term::ALIAS)),
+            );
+            listed.extend(s.weak_aliases.iter().map(|a| (a.as_str(), term::SERVICE)));
+        }
+        listed.extend(
+            c.discovery
+                .cues
+                .iter()
+                .map(|t| (t.as_str(), term::DISCOVERY)),
+        );
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+        let (mut pats, mut kinds): (Vec<&str>, Vec<u8>) = (Vec::new(), Vec::new());
+        // An empty term would match everywhere: no model list means that.
+        for (t, kind) in listed.into_iter().filter(|(t, _)| !t.is_empty()) {
+            let k = *index.entry(t).or_insert_with(|| {
+                pats.push(t);
+                kinds.push(0);
+                pats.len() - 1
+            });
+            kinds[k] |= kind;
+        }
+        let terms = DFA::builder()
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .build(&pats)
+            .expect("model terms form a valid automaton");
         Lexicon {
             map,
             potential_suffixes: c.complaint.potential_suffixes.clone(),
-            cue_filter,
-            service_filter,
-            discovery,
-            aliases,
+            terms,
+            kinds,
         }
     }
 
@@ -267,35 +302,101 @@ impl Lexicon {
         e
     }
 
-    /// Whether normalised text contains (a service alias, a cue) as substrings. Tokens are
-    /// substrings, so a text without both cannot carry a signal: this is exact, not a guess.
-    pub fn scan(&self, text: &str) -> Scan {
-        let mut s = Scan {
-            cue: self.cue_filter.is_match(text),
-            ..Scan::default()
-        };
-        s.service = self.service_filter.is_match(text);
-        if s.cue {
-            s.discovery = self.discovery.as_ref().is_some_and(|d| d.is_match(text));
+    /// Whether normalised text contains a service alias, a cue and a discovery cue as
+    /// substrings (tokens are substrings, so a text without both a service and a cue
+    /// cannot carry a rule's signal: this is exact, not a guess), in one pass over its
+    /// bytes. Appends to `spans` the byte spans of its unambiguous aliases as a
+    /// leftmost-longest search finds them (the earliest start, the longest there, the next
+    /// search after its end), which [`Scan::aliases`] then indexes.
+    pub fn scan(&self, text: &str, spans: &mut Vec<(u32, u32)>) -> Scan {
+        let d = &self.terms;
+        let from = spans.len();
+        let mut sid = d
+            .start_state(Anchored::No)
+            .expect("the automaton is built for unanchored searches");
+        let mut seen = 0u8;
+        // The loop only steps the automaton; what a match state holds is read out of line,
+        // which keeps the loop's state in registers.
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            sid = d.next_state(Anchored::No, sid, b);
+            if d.is_match(sid) {
+                self.matched(sid, i + 1, &mut seen, spans);
+            }
         }
-        s
+        // Leftmost-longest: by start, the longest first; each kept span starts at or after
+        // the end of the one kept before it.
+        let found = &mut spans[from..];
+        if found.len() > 1 {
+            found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            let (mut kept, mut cursor) = (from, 0);
+            for r in from..spans.len() {
+                let sp = spans[r];
+                if sp.0 >= cursor {
+                    spans[kept] = sp;
+                    kept += 1;
+                    cursor = sp.1;
+                }
+            }
+            spans.truncate(kept);
+        }
+        let cue = seen & term::CUE != 0;
+        Scan {
+            cue,
+            service: seen & term::SERVICE != 0,
+            discovery: cue && seen & term::DISCOVERY != 0,
+            aliases: (from as u32, spans.len() as u32),
+        }
+    }
+
+    /// Adds what the match state `sid`, reached at byte `end`, holds: its patterns' kinds to
+    /// `seen`, the spans of its aliases to `spans`.
+    #[inline(never)]
+    fn matched(&self, sid: StateID, end: usize, seen: &mut u8, spans: &mut Vec<(u32, u32)>) {
+        let d = &self.terms;
+        for k in 0..d.match_len(sid) {
+            let p = d.match_pattern(sid, k);
+            let kind = self.kinds[p.as_usize()];
+            *seen |= kind;
+            if kind & term::ALIAS != 0 {
+                spans.push(((end - d.pattern_len(p)) as u32, end as u32));
+            }
+        }
+    }
+
+    /// [`Self::scan`] of every segment of a post.
+    pub fn scans<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Scans {
+        let mut spans = Vec::new();
+        let segs = segments
+            .into_iter()
+            .map(|t| self.scan(t, &mut spans))
+            .collect();
+        Scans { segs, spans }
     }
 
     /// Appends `text` to `out` with every unambiguous service alias replaced by `mask`.
+    #[cfg(test)]
     pub fn mask_services(&self, text: &str, mask: char, out: &mut String) {
+        let mut spans = Vec::new();
+        self.scan(text, &mut spans);
+        self.mask_spans(text, &spans, mask, out);
+    }
+
+    /// [`Self::mask_services`] with the alias spans [`Self::scan`] found in `text`.
+    pub fn mask_spans(&self, text: &str, spans: &[(u32, u32)], mask: char, out: &mut String) {
         let mut last = 0;
-        for m in self.aliases.find_iter(text) {
+        for &(start, end) in spans {
+            let (start, end) = (start as usize, end as usize);
             // A Latin alias inside a longer Latin word (wb in wbg) is not the alias.
-            let alias = &text[m.start()..m.end()];
+            let alias = &text[start..end];
             if alias.is_ascii() {
                 // The Latin runs around the alias, unless they are model terms (wx|down了).
-                let before = text[..m.start()]
+                let before = text[..start]
                     .char_indices()
                     .rev()
                     .find(|(_, c)| !c.is_ascii_alphanumeric())
                     .map_or(0, |(i, c)| i + c.len_utf8());
-                let before = &text[before..m.start()];
-                let rest = &text[m.end()..];
+                let before = &text[before..start];
+                let rest = &text[end..];
                 let after = &rest[..rest
                     .find(|c: char| !c.is_ascii_alphanumeric())
                     .unwrap_or(rest.len())];
@@ -309,9 +410,9 @@ impl Lexicon {
                     continue;
                 }
             }
-            out.push_str(&text[last..m.start()]);
+            out.push_str(&text[last..start]);
             out.push(mask);
-            last = m.end();
+            last = end;
         }
         out.push_str(&text[last..]);
     }
@@ -322,5 +423,85 @@ impl Lexicon {
             .keys()
             .map(|k| &**k)
             .filter(|k| k.chars().count() >= 2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aho_corasick::{AhoCorasick, MatchKind};
+
+    use super::*;
+    use crate::normalize::normalize;
+
+    /// The one-pass scan says what separate searches for cues, services and discovery cues
+    /// say, and finds the aliases a leftmost-longest search finds.
+    #[test]
+    fn one_pass_scan_equals_separate_searches() {
+        let m = Models::embedded();
+        let lex = Lexicon::build(&m);
+        let c = &m.cues;
+        let cues: Vec<&String> = [
+            &c.complaint.strong,
+            &c.complaint.bound,
+            &c.complaint.weak,
+            &c.complaint.potential_suffixes,
+            &c.recovery.terms,
+            &c.denial.terms,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let aliases: Vec<&String> = m.services.iter().flat_map(|s| &s.aliases).collect();
+        let services: Vec<&String> = m
+            .services
+            .iter()
+            .flat_map(|s| s.aliases.iter().chain(&s.weak_aliases))
+            .collect();
+        let cue = AhoCorasick::new(&cues).unwrap();
+        let service = AhoCorasick::new(&services).unwrap();
+        let discovery = AhoCorasick::new(&c.discovery.cues).unwrap();
+        let longest = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&aliases)
+            .unwrap();
+
+        // Real titles, and aliases run into each other so that they overlap.
+        let mut texts: Vec<String> = include_str!("../../../data/real/weibo-hot/titles-sample.tsv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split('\t').nth(2))
+            .map(|t| normalize(t).segments.into_iter().map(|s| s.text).collect())
+            .collect();
+        let n = services.len();
+        for (i, a) in services.iter().enumerate() {
+            let b = services[(i * 7 + 3) % n];
+            let tail: String = b.chars().skip(1).collect();
+            texts.push(format!("{a}{tail}崩了"));
+            texts.push(format!("{a}{b}{}", cues[i % cues.len()]));
+        }
+        texts.extend(["", "wbg和wb", "微信微博", "qq音乐qq"].map(String::from));
+
+        let (mut spans, mut found, mut both) = (Vec::new(), 0, 0);
+        for t in &texts {
+            spans.clear();
+            let s = lex.scan(t, &mut spans);
+            let want_cue = cue.is_match(t);
+            assert_eq!(s.cue, want_cue, "{t}");
+            assert_eq!(s.service, service.is_match(t), "{t}");
+            assert_eq!(s.discovery, want_cue && discovery.is_match(t), "{t}");
+            let want: Vec<(u32, u32)> = longest
+                .find_iter(t)
+                .map(|m| (m.start() as u32, m.end() as u32))
+                .collect();
+            assert_eq!(spans, want, "{t}");
+            assert_eq!(s.aliases, (0, want.len() as u32));
+            found += want.len();
+            both += usize::from(s.cue && s.service);
+        }
+        // The texts exercise what is compared.
+        assert!(
+            found > 2 * n && both > n,
+            "{found} aliases, {both} with a cue"
+        );
     }
 }

@@ -30,16 +30,26 @@ impl Extractor {
 
     pub(super) fn features_normalized(&self, n: &Normalized, bits: u32, tokens: bool) -> Vec<u32> {
         let mut slots: Vec<u32> = Vec::new();
-        self.each_feature(n, bits, tokens, &mut Scratch::default(), |s| slots.push(s));
+        let scans = self.scans_of(n);
+        self.each_feature(n, &scans, bits, tokens, &mut Scratch::default(), |s| {
+            slots.push(s)
+        });
         slots.sort_unstable();
         slots.dedup();
         slots
     }
 
-    /// Emits the feature slots of a post, repeats included (see [`Self::features`]).
+    /// The lexicon's scans of a post's segments.
+    pub(super) fn scans_of(&self, n: &Normalized) -> Scans {
+        self.lex.scans(n.segments.iter().map(|s| s.text.as_str()))
+    }
+
+    /// Emits the feature slots of a post, repeats included (see [`Self::features`]);
+    /// `scans` are the post's (for the aliases to mask).
     pub(super) fn each_feature(
         &self,
         n: &Normalized,
+        scans: &Scans,
         bits: u32,
         tokens: bool,
         scratch: &mut Scratch,
@@ -54,7 +64,8 @@ impl Extractor {
                 masked.push('|');
             }
             let from = masked.len();
-            self.lex.mask_services(&seg.text, MASK, masked);
+            self.lex
+                .mask_spans(&seg.text, scans.aliases(k), MASK, masked);
             if tokens {
                 for w in self.jieba.cut(&masked[from..], HMM) {
                     if !is_space(w.word) {
@@ -113,7 +124,12 @@ impl Extractor {
     /// The classifier's probability for a normalised post: [`Classifier::probability`] of
     /// its features, summed as they are hashed (a reused bitset drops repeats), without
     /// collecting and sorting them.
-    pub(super) fn probability_normalized(&self, n: &Normalized, c: &Classifier) -> f32 {
+    pub(super) fn probability_normalized(
+        &self,
+        n: &Normalized,
+        scans: &Scans,
+        c: &Classifier,
+    ) -> f32 {
         thread_local! {
             static SCRATCH: std::cell::RefCell<(Vec<u64>, Vec<u32>, Scratch)> =
                 const { std::cell::RefCell::new((Vec::new(), Vec::new(), Scratch::new())) };
@@ -125,7 +141,7 @@ impl Extractor {
                 seen.resize(words, 0);
             }
             let (mut sum, mut count) = (0.0f32, 0u32);
-            self.each_feature(n, c.bits, c.tokens, scratch, |s| {
+            self.each_feature(n, scans, c.bits, c.tokens, scratch, |s| {
                 let (w, b) = ((s / 64) as usize, 1u64 << (s % 64));
                 if seen[w] & b == 0 {
                     if seen[w] == 0 {
@@ -146,7 +162,8 @@ impl Extractor {
     /// The classifier's probability that a post is a complaint, if there is a classifier.
     pub fn complaint_probability(&self, text: &str) -> Option<f32> {
         let c = self.models.classifier.as_ref()?;
-        Some(self.probability_normalized(&normalize(text), c))
+        let n = normalize(text);
+        Some(self.probability_normalized(&n, &self.scans_of(&n), c))
     }
 
     /// Whether the classifier alone, rules aside, scores a post at or above its threshold
@@ -167,14 +184,15 @@ impl Extractor {
     pub(super) fn classify<'a>(
         &self,
         n: &'a Normalized,
-        scans: &[Scan],
+        all: &Scans,
         cache: &mut [Option<Parsed<'a>>],
     ) -> Option<Signal> {
         let c = self.models.classifier.as_ref()?;
+        let scans = &all.segs;
         if !scans.iter().any(|s| s.service) {
             return None;
         }
-        let p = self.probability_normalized(n, c);
+        let p = self.probability_normalized(n, all, c);
         if p < c.threshold {
             return None;
         }
@@ -295,7 +313,10 @@ mod feature_tests {
         ] {
             let n = normalize(text);
             let mut got = Vec::new();
-            ex.each_feature(&n, bits, false, &mut Scratch::default(), |s| got.push(s));
+            let scans = ex.scans_of(&n);
+            ex.each_feature(&n, &scans, bits, false, &mut Scratch::default(), |s| {
+                got.push(s)
+            });
             let mut masked = String::new();
             for (k, seg) in n.segments.iter().enumerate() {
                 if k > 0 {

@@ -33,7 +33,7 @@ use benglema_model::{Signal, SignalKind};
 use jieba_rs::Jieba;
 
 use crate::classifier::{fnv_end, fnv_extend, hash_feature, Classifier, FNV_OFFSET};
-use crate::lexicon::{role, Cue, Entry, Lexicon, Scan, Strength};
+use crate::lexicon::{role, Cue, Entry, Lexicon, Scan, Scans, Strength};
 use crate::models::{Models, ServiceDef};
 use crate::normalize::{normalize, Normalized};
 
@@ -259,12 +259,13 @@ impl Extractor {
         n: &'a Normalized,
         cache: &mut [Option<Parsed<'a>>],
     ) -> Option<Signal> {
-        let scans: Vec<Scan> = n.segments.iter().map(|s| self.lex.scan(&s.text)).collect();
+        let all = self.lex.scans(n.segments.iter().map(|s| s.text.as_str()));
+        let scans = &all.segs;
         if !scans.iter().any(|s| s.cue) {
-            return self.classify(n, &scans, cache);
+            return self.classify(n, &all, cache);
         }
         if !scans.iter().any(|s| s.service) {
-            return self.discover(n, &scans, cache);
+            return self.discover(n, scans, cache);
         }
         let own_cue = matches!(
             (n.segments.first(), scans.first()),
@@ -275,13 +276,13 @@ impl Extractor {
         }
         // Held outside the cache while the quoted segments fill it; put back afterwards.
         let own_entry = if own_cue { cache[0].take() } else { None };
-        let bound = self.bound(n, &scans, cache, own_entry.as_ref().map(|(_, r)| r));
+        let bound = self.bound(n, scans, cache, own_entry.as_ref().map(|(_, r)| r));
         if own_entry.is_some() {
             cache[0] = own_entry;
         }
         bound
-            .or_else(|| self.discover(n, &scans, cache))
-            .or_else(|| self.classify(n, &scans, cache))
+            .or_else(|| self.discover(n, scans, cache))
+            .or_else(|| self.classify(n, &all, cache))
     }
 
     /// The rules' signal: the post's own words, else a quoted segment, else the reposter's
