@@ -388,18 +388,20 @@ impl Stepper {
             let forecast = s.baseline.forecast(&cfg.baseline, exposure_f, season);
             let expected = forecast.mean;
             let step = s.model.step(x, forecast);
+            if s.recent.len() >= MAX_ONSET_LAG {
+                s.recent.pop_front();
+            }
             s.recent.push_back(Recent {
                 bucket: b,
                 expected,
-                content: content.clone(),
+                content,
             });
-            if s.recent.len() > MAX_ONSET_LAG {
-                s.recent.pop_front();
-            }
+            // The bucket's counts live in `recent`; the event reads them there.
+            let content = &s.recent.back().expect("just pushed").content;
             let lc = &cfg.lifecycle;
             let mut emit: Option<EventStatus> = None;
             if let Some(ev) = s.event.as_mut() {
-                emit = ev.absorb(b, x, expected, &content, lc);
+                emit = ev.absorb(b, x, expected, content, lc);
             } else if s.cooldown > 0 {
                 s.cooldown -= 1;
                 if s.cooldown == 0 {
