@@ -19,6 +19,32 @@ impl Scratch {
     }
 }
 
+/// The length of the UTF-8 character that starts with byte `lead`.
+#[inline]
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0..0xc0 => 1,
+        0xc0..0xe0 => 2,
+        0xe0..0xf0 => 3,
+        _ => 4,
+    }
+}
+
+/// `char::is_whitespace` of the character whose UTF-8 bytes are `c`, without decoding the
+/// characters that cannot be white space: ASCII is read directly, and only characters led
+/// by C2, E1, E2 or E3 (U+0080..U+07FF, U+1000..U+3FFF) are decoded.
+#[inline]
+fn is_blank(c: &[u8]) -> bool {
+    match c[0] {
+        x if x < 0x80 => x == b' ' || (b'\t'..=b'\r').contains(&x),
+        0xc2 | 0xe1..=0xe3 => std::str::from_utf8(c)
+            .ok()
+            .and_then(|s| s.chars().next())
+            .is_some_and(char::is_whitespace),
+        _ => false,
+    }
+}
+
 impl Extractor {
     /// The classifier's feature slots of a post (see [`Classifier`](crate::Classifier)):
     /// character 1- to 3-grams of the normalised text, with every unambiguous service alias
@@ -90,10 +116,11 @@ impl Extractor {
         let (mut a1, mut a2, mut a1_blank, mut a2_blank) = (0u64, 0u64, true, true);
         // The gram from one character back: the 1-gram and its blank flag.
         let (mut b1, mut b1_blank) = (0u64, true);
-        let mut n = 0usize;
-        for (i, c) in masked.char_indices() {
-            let here = &bytes[i..i + c.len_utf8()];
-            let blank = c.is_whitespace();
+        let (mut n, mut i) = (0usize, 0usize);
+        while i < bytes.len() {
+            let here = &bytes[i..i + utf8_len(bytes[i])];
+            i += here.len();
+            let blank = is_blank(here);
             // The character extends three grams at once: one pass over its bytes.
             let (mut c1, mut b2, mut a3) = (base, b1, a2);
             for &x in here {
@@ -279,6 +306,16 @@ mod combination_tests {
 #[cfg(test)]
 mod feature_tests {
     use super::*;
+
+    #[test]
+    fn the_byte_reading_of_characters_agrees_with_char() {
+        let mut buf = [0u8; 4];
+        for c in (0u32..=0x10ffff).filter_map(char::from_u32) {
+            let b = c.encode_utf8(&mut buf).as_bytes();
+            assert_eq!(utf8_len(b[0]), c.len_utf8(), "U+{:04X}", c as u32);
+            assert_eq!(is_blank(b), c.is_whitespace(), "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn incremental_ngram_hashes_equal_whole_gram_hashes() {
