@@ -5,7 +5,7 @@
 use aho_corasick::automaton::Automaton;
 use aho_corasick::automaton::StateID;
 use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, MatchKind, StartKind};
 use rustc_hash::FxHashMap;
 
 use crate::extract::glued;
@@ -88,8 +88,9 @@ pub(crate) struct Scan {
     /// Whether a discovery cue occurs beside some cue.
     pub discovery: bool,
     /// Where the text's unambiguous aliases are in the span list the scan appended to
-    /// (see [`Lexicon::scan`]): `spans[aliases.0..aliases.1]`.
-    pub aliases: (u32, u32),
+    /// (see [`Lexicon::scan`]): `spans[from..to]`; `None` when the scan stopped at the
+    /// first point where the text held both a cue and a service.
+    pub aliases: Option<(u32, u32)>,
 }
 
 /// The scans of a post's segments, in order, and the alias spans they found.
@@ -100,10 +101,11 @@ pub(crate) struct Scans {
 }
 
 impl Scans {
-    /// The byte spans of segment `k`'s unambiguous aliases, leftmost-longest.
-    pub fn aliases(&self, k: usize) -> &[(u32, u32)] {
-        let (from, to) = self.segs[k].aliases;
-        &self.spans[from as usize..to as usize]
+    /// The byte spans of segment `k`'s unambiguous aliases, leftmost-longest, if its scan
+    /// read the whole segment.
+    pub fn aliases(&self, k: usize) -> Option<&[(u32, u32)]> {
+        let (from, to) = self.segs[k].aliases?;
+        Some(&self.spans[from as usize..to as usize])
     }
 }
 
@@ -113,19 +115,19 @@ mod term {
     pub const CUE: u8 = 1;
     /// A service alias, weak ones included.
     pub const SERVICE: u8 = 1 << 1;
-    /// A discovery cue.
-    pub const DISCOVERY: u8 = 1 << 2;
     /// An unambiguous service alias (masked in the classifier's features).
-    pub const ALIAS: u8 = 1 << 3;
+    pub const ALIAS: u8 = 1 << 2;
 }
 
 /// Compiled lexicon.
 pub(crate) struct Lexicon {
     pub map: FxHashMap<Box<str>, Entry>,
     pub potential_suffixes: Vec<String>,
-    /// Every cue, alias and discovery cue, each string once, matched overlapping: one pass
-    /// over a text reports every term that occurs in it.
+    /// Every cue and alias, each string once, matched overlapping: one pass over a text
+    /// reports every term that occurs in it.
     terms: DFA,
+    /// Matches the discovery cues (asked only of texts with a cue).
+    discovery: Option<AhoCorasick>,
     /// What each pattern of `terms` is ([`term`] bits), by pattern id.
     kinds: Vec<u8>,
 }
@@ -254,12 +256,6 @@ impl Lexicon {
             );
             listed.extend(s.weak_aliases.iter().map(|a| (a.as_str(), term::SERVICE)));
         }
-        listed.extend(
-            c.discovery
-                .cues
-                .iter()
-                .map(|t| (t.as_str(), term::DISCOVERY)),
-        );
         let mut index: FxHashMap<&str, usize> = FxHashMap::default();
         let (mut pats, mut kinds): (Vec<&str>, Vec<u8>) = (Vec::new(), Vec::new());
         // An empty term would match everywhere: no model list means that.
@@ -276,10 +272,17 @@ impl Lexicon {
             .start_kind(StartKind::Unanchored)
             .build(&pats)
             .expect("model terms form a valid automaton");
+        let discovery = (!c.discovery.cues.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&c.discovery.cues)
+                .expect("discovery cues form a valid automaton")
+        });
         Lexicon {
             map,
             potential_suffixes: c.complaint.potential_suffixes.clone(),
             terms,
+            discovery,
             kinds,
         }
     }
@@ -302,56 +305,70 @@ impl Lexicon {
         e
     }
 
-    /// Whether normalised text contains a service alias, a cue and a discovery cue as
-    /// substrings (tokens are substrings, so a text without both a service and a cue
-    /// cannot carry a rule's signal: this is exact, not a guess), in one pass over its
-    /// bytes. Appends to `spans` the byte spans of its unambiguous aliases as a
-    /// leftmost-longest search finds them (the earliest start, the longest there, the next
-    /// search after its end), which [`Scan::aliases`] then indexes.
+    /// Whether normalised text contains a service alias, a cue and (when it has a cue) a
+    /// discovery cue as substrings: tokens are substrings, so a text without both a service
+    /// and a cue cannot carry a rule's signal (exact, not a guess). One pass over its bytes,
+    /// which stops where the text has shown both a cue and a service (nothing after that
+    /// changes what the scan says); a scan that reads to the end also appends to `spans`
+    /// the byte spans of the text's unambiguous aliases as a leftmost-longest search finds
+    /// them (the earliest start, the longest there, the next search after its end), which
+    /// [`Scan::aliases`] then indexes.
     pub fn scan(&self, text: &str, spans: &mut Vec<(u32, u32)>) -> Scan {
+        self.scan_to(text, spans, true)
+    }
+
+    /// [`Self::scan`], reading the whole text unless `stop`.
+    fn scan_to(&self, text: &str, spans: &mut Vec<(u32, u32)>, stop: bool) -> Scan {
         let d = &self.terms;
         let from = spans.len();
         let mut sid = d
             .start_state(Anchored::No)
             .expect("the automaton is built for unanchored searches");
         let mut seen = 0u8;
+        let bytes = text.as_bytes();
+        let mut whole = true;
         // The loop only steps the automaton; what a match state holds is read out of line,
         // which keeps the loop's state in registers.
-        for (i, &b) in text.as_bytes().iter().enumerate() {
+        for (i, &b) in bytes.iter().enumerate() {
             sid = d.next_state(Anchored::No, sid, b);
-            if d.is_match(sid) {
-                self.matched(sid, i + 1, &mut seen, spans);
+            if d.is_match(sid) && self.matched(sid, i + 1, &mut seen, spans) && stop {
+                whole = i + 1 == bytes.len();
+                break;
             }
         }
-        // Leftmost-longest: by start, the longest first; each kept span starts at or after
-        // the end of the one kept before it.
-        let found = &mut spans[from..];
-        if found.len() > 1 {
-            found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-            let (mut kept, mut cursor) = (from, 0);
-            for r in from..spans.len() {
-                let sp = spans[r];
-                if sp.0 >= cursor {
-                    spans[kept] = sp;
-                    kept += 1;
-                    cursor = sp.1;
-                }
-            }
-            spans.truncate(kept);
-        }
+        let aliases = if whole {
+            leftmost_longest(spans, from);
+            Some((from as u32, spans.len() as u32))
+        } else {
+            spans.truncate(from);
+            None
+        };
         let cue = seen & term::CUE != 0;
         Scan {
             cue,
             service: seen & term::SERVICE != 0,
-            discovery: cue && seen & term::DISCOVERY != 0,
-            aliases: (from as u32, spans.len() as u32),
+            discovery: cue && self.discovery.as_ref().is_some_and(|d| d.is_match(text)),
+            aliases,
         }
     }
 
+    /// The byte spans of the unambiguous aliases of `text`, leftmost-longest, appended to
+    /// `spans` (see [`Self::scan`]).
+    pub fn alias_spans(&self, text: &str, spans: &mut Vec<(u32, u32)>) {
+        self.scan_to(text, spans, false);
+    }
+
     /// Adds what the match state `sid`, reached at byte `end`, holds: its patterns' kinds to
-    /// `seen`, the spans of its aliases to `spans`.
+    /// `seen`, the spans of its aliases to `spans`; says whether `seen` now holds both a cue
+    /// and a service.
     #[inline(never)]
-    fn matched(&self, sid: StateID, end: usize, seen: &mut u8, spans: &mut Vec<(u32, u32)>) {
+    fn matched(
+        &self,
+        sid: StateID,
+        end: usize,
+        seen: &mut u8,
+        spans: &mut Vec<(u32, u32)>,
+    ) -> bool {
         let d = &self.terms;
         for k in 0..d.match_len(sid) {
             let p = d.match_pattern(sid, k);
@@ -361,6 +378,7 @@ impl Lexicon {
                 spans.push(((end - d.pattern_len(p)) as u32, end as u32));
             }
         }
+        *seen & (term::CUE | term::SERVICE) == term::CUE | term::SERVICE
     }
 
     /// [`Self::scan`] of every segment of a post.
@@ -377,7 +395,7 @@ impl Lexicon {
     #[cfg(test)]
     pub fn mask_services(&self, text: &str, mask: char, out: &mut String) {
         let mut spans = Vec::new();
-        self.scan(text, &mut spans);
+        self.alias_spans(text, &mut spans);
         self.mask_spans(text, &spans, mask, out);
     }
 
@@ -424,6 +442,27 @@ impl Lexicon {
             .map(|k| &**k)
             .filter(|k| k.chars().count() >= 2)
     }
+}
+
+/// Keeps, of the alias matches in `spans[from..]` (in any order), those a leftmost-longest
+/// search reports: by start, the longest first, each kept span starting at or after the end
+/// of the one kept before it.
+fn leftmost_longest(spans: &mut Vec<(u32, u32)>, from: usize) {
+    let found = &mut spans[from..];
+    if found.len() < 2 {
+        return;
+    }
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let (mut kept, mut cursor) = (from, 0);
+    for r in from..spans.len() {
+        let sp = spans[r];
+        if sp.0 >= cursor {
+            spans[kept] = sp;
+            kept += 1;
+            cursor = sp.1;
+        }
+    }
+    spans.truncate(kept);
 }
 
 #[cfg(test)]
@@ -481,7 +520,7 @@ mod tests {
         }
         texts.extend(["", "wbg和wb", "微信微博", "qq音乐qq"].map(String::from));
 
-        let (mut spans, mut found, mut both) = (Vec::new(), 0, 0);
+        let (mut spans, mut found, mut both, mut stopped) = (Vec::new(), 0, 0, 0);
         for t in &texts {
             spans.clear();
             let s = lex.scan(t, &mut spans);
@@ -493,15 +532,27 @@ mod tests {
                 .find_iter(t)
                 .map(|m| (m.start() as u32, m.end() as u32))
                 .collect();
+            match s.aliases {
+                Some(range) => {
+                    assert_eq!(spans, want, "{t}");
+                    assert_eq!(range, (0, want.len() as u32));
+                }
+                None => {
+                    // Stopped early: only where both a cue and a service were seen.
+                    assert!(s.cue && s.service && spans.is_empty(), "{t}");
+                    stopped += 1;
+                }
+            }
+            spans.clear();
+            lex.alias_spans(t, &mut spans);
             assert_eq!(spans, want, "{t}");
-            assert_eq!(s.aliases, (0, want.len() as u32));
             found += want.len();
             both += usize::from(s.cue && s.service);
         }
         // The texts exercise what is compared.
         assert!(
-            found > 2 * n && both > n,
-            "{found} aliases, {both} with a cue"
+            found > 2 * n && both > n && stopped > n,
+            "{found} aliases, {both} with a cue, {stopped} scans stopped early"
         );
     }
 }

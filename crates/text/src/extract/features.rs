@@ -9,12 +9,15 @@ use super::*;
 pub(super) struct Scratch {
     /// The post with service aliases masked.
     masked: String,
+    /// Alias spans of a segment whose scan stopped early.
+    spans: Vec<(u32, u32)>,
 }
 
 impl Scratch {
     const fn new() -> Scratch {
         Scratch {
             masked: String::new(),
+            spans: Vec::new(),
         }
     }
 }
@@ -82,7 +85,7 @@ impl Extractor {
         mut emit: impl FnMut(u32),
     ) {
         const MASK: char = '\u{E000}';
-        let Scratch { masked } = scratch;
+        let Scratch { masked, spans } = scratch;
         let slot = |h: u64| (h & ((1u64 << bits) - 1)) as u32;
         masked.clear();
         for (k, seg) in n.segments.iter().enumerate() {
@@ -90,8 +93,16 @@ impl Extractor {
                 masked.push('|');
             }
             let from = masked.len();
-            self.lex
-                .mask_spans(&seg.text, scans.aliases(k), MASK, masked);
+            let aliases = match scans.aliases(k) {
+                Some(found) => found,
+                None => {
+                    // The scan stopped at its first cue and service: find the aliases now.
+                    spans.clear();
+                    self.lex.alias_spans(&seg.text, spans);
+                    &spans[..]
+                }
+            };
+            self.lex.mask_spans(&seg.text, aliases, MASK, masked);
             if tokens {
                 for w in self.jieba.cut(&masked[from..], HMM) {
                     if !is_space(w.word) {
