@@ -85,7 +85,7 @@ impl Entry {
 pub(crate) struct Scan {
     pub service: bool,
     pub cue: bool,
-    /// Whether a discovery cue occurs beside some cue.
+    /// Whether a discovery cue occurs (only set when the text has a cue).
     pub discovery: bool,
     /// Where the text's unambiguous aliases are in the span list the scan appended to
     /// (see [`Lexicon::scan`]): `spans[from..to]`; `None` when the scan stopped at the
@@ -258,7 +258,8 @@ impl Lexicon {
         }
         let mut index: FxHashMap<&str, usize> = FxHashMap::default();
         let (mut pats, mut kinds): (Vec<&str>, Vec<u8>) = (Vec::new(), Vec::new());
-        // An empty term would match everywhere: no model list means that.
+        // An empty term would match everywhere; the models' validation already refuses one,
+        // and the automaton must never hold one (its start state would be a match).
         for (t, kind) in listed.into_iter().filter(|(t, _)| !t.is_empty()) {
             let k = *index.entry(t).or_insert_with(|| {
                 pats.push(t);
@@ -270,6 +271,8 @@ impl Lexicon {
         let terms = DFA::builder()
             .match_kind(MatchKind::Standard)
             .start_kind(StartKind::Unanchored)
+            // The scan steps the automaton itself and never asks for a prefilter.
+            .prefilter(false)
             .build(&pats)
             .expect("model terms form a valid automaton");
         let discovery = (!c.discovery.cues.is_empty()).then(|| {
@@ -312,7 +315,7 @@ impl Lexicon {
     /// changes what the scan says); a scan that reads to the end also appends to `spans`
     /// the byte spans of the text's unambiguous aliases as a leftmost-longest search finds
     /// them (the earliest start, the longest there, the next search after its end), which
-    /// [`Scan::aliases`] then indexes.
+    /// [`Scans::aliases`] then reads.
     pub fn scan(&self, text: &str, spans: &mut Vec<(u32, u32)>) -> Scan {
         self.scan_to(text, spans, true)
     }
@@ -399,7 +402,9 @@ impl Lexicon {
         self.mask_spans(text, &spans, mask, out);
     }
 
-    /// [`Self::mask_services`] with the alias spans [`Self::scan`] found in `text`.
+    /// Appends `text` to `out` with the unambiguous aliases at `spans` (as
+    /// [`Self::alias_spans`] finds them in `text`) replaced by `mask`, except a Latin alias
+    /// inside a longer Latin word.
     pub fn mask_spans(&self, text: &str, spans: &[(u32, u32)], mask: char, out: &mut String) {
         let mut last = 0;
         for &(start, end) in spans {
@@ -554,5 +559,30 @@ mod tests {
             found > 2 * n && both > n && stopped > n,
             "{found} aliases, {both} with a cue, {stopped} scans stopped early"
         );
+    }
+
+    /// In a post of several segments each segment's aliases are its own, wherever they sit
+    /// in the post's span list, and a segment whose scan stopped early has none recorded.
+    #[test]
+    fn every_segment_indexes_its_own_aliases() {
+        let lex = Lexicon::build(&Models::embedded());
+        let segs = ["微博", "qq音乐qq和微信", "说句话", "微信崩了啊啊"];
+        let scans = lex.scans(segs);
+        for (k, t) in segs.iter().enumerate() {
+            let mut alone = Vec::new();
+            lex.alias_spans(t, &mut alone);
+            match scans.aliases(k) {
+                Some(found) => assert_eq!(found, &alone[..], "{t}"),
+                None => assert!(scans.segs[k].cue && scans.segs[k].service, "{t}"),
+            }
+        }
+        assert_eq!(scans.aliases(0).map(<[_]>::len), Some(1));
+        assert!(
+            scans.aliases(1).is_some_and(|a| a.len() >= 3),
+            "{:?}",
+            scans.aliases(1)
+        );
+        assert_eq!(scans.aliases(2), Some(&[][..]));
+        assert_eq!(scans.aliases(3), None);
     }
 }

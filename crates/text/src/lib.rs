@@ -3,7 +3,7 @@
 //! Chinese complaint extraction: from a post's raw text to an optional outage
 //! [`Signal`](benglema_model::Signal).
 //!
-//! - [`normalize`] folds width, case and script, drops URLs and mentions, keeps hashtag text
+//! - [`normalize()`] folds width, case and script, drops URLs and mentions, keeps hashtag text
 //!   and splits repost chains into [`Normalized`] segments;
 //! - [`Models`] holds the plain-text models of `models/` (service gazetteer, symptom
 //!   taxonomy, cue lexicon), embedded or loaded from a directory;

@@ -35,7 +35,7 @@ fn utf8_len(lead: u8) -> usize {
 
 /// `char::is_whitespace` of the character whose UTF-8 bytes are `c`, without decoding the
 /// characters that cannot be white space: ASCII is read directly, and only characters led
-/// by C2, E1, E2 or E3 (U+0080..U+07FF, U+1000..U+3FFF) are decoded.
+/// by C2, E1, E2 or E3 (U+0080..U+00BF, U+1000..U+3FFF) are decoded.
 #[inline]
 fn is_blank(c: &[u8]) -> bool {
     match c[0] {
@@ -49,7 +49,7 @@ fn is_blank(c: &[u8]) -> bool {
 }
 
 impl Extractor {
-    /// The classifier's feature slots of a post (see [`Classifier`](crate::Classifier)):
+    /// The classifier's feature slots of a post (see [`Classifier`]):
     /// character 1- to 3-grams of the normalised text, with every unambiguous service alias
     /// masked, plus its jieba tokens when `tokens`; hashed into `2^bits` slots, sorted and
     /// without repeats.
