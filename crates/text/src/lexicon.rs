@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, MatchKind, StartKind}
 use rustc_hash::FxHashMap;
 
 use crate::extract::glued;
-use crate::models::Models;
+use crate::models::{CueDefs, Models};
 
 /// How a complaint cue finds its service (see `models/cues.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -237,17 +237,7 @@ impl Lexicon {
         // One automaton for every kind of term. Standard (overlapping) match semantics
         // give each state every pattern that ends there, so one pass over a text finds all
         // of them; the aliases' leftmost-longest spans are chosen from those afterwards.
-        let mut listed: Vec<(&str, u8)> = Vec::new();
-        for list in [
-            &c.complaint.strong,
-            &c.complaint.bound,
-            &c.complaint.weak,
-            &c.complaint.potential_suffixes,
-            &c.recovery.terms,
-            &c.denial.terms,
-        ] {
-            listed.extend(list.iter().map(|t| (t.as_str(), term::CUE)));
-        }
+        let mut listed: Vec<(&str, u8)> = cue_terms(c).map(|t| (t.as_str(), term::CUE)).collect();
         for s in &m.services {
             listed.extend(
                 s.aliases
@@ -449,6 +439,21 @@ impl Lexicon {
     }
 }
 
+/// Every cue-bearing term (complaint, recovery and denial terms, potential suffixes): what
+/// the scan's `cue` flag looks for.
+fn cue_terms(c: &CueDefs) -> impl Iterator<Item = &String> {
+    [
+        &c.complaint.strong,
+        &c.complaint.bound,
+        &c.complaint.weak,
+        &c.complaint.potential_suffixes,
+        &c.recovery.terms,
+        &c.denial.terms,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Keeps, of the alias matches in `spans[from..]` (in any order), those a leftmost-longest
 /// search reports: by start, the longest first, each kept span starting at or after the end
 /// of the one kept before it.
@@ -484,17 +489,7 @@ mod tests {
         let m = Models::embedded();
         let lex = Lexicon::build(&m);
         let c = &m.cues;
-        let cues: Vec<&String> = [
-            &c.complaint.strong,
-            &c.complaint.bound,
-            &c.complaint.weak,
-            &c.complaint.potential_suffixes,
-            &c.recovery.terms,
-            &c.denial.terms,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let cues: Vec<&String> = cue_terms(c).collect();
         let aliases: Vec<&String> = m.services.iter().flat_map(|s| &s.aliases).collect();
         let services: Vec<&String> = m
             .services
